@@ -1,0 +1,40 @@
+# Every target creates or reuses .venv and installs what it needs, so that on a
+# fresh clone `make demo` and `make test` are all the set-up there is.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PY     := $(BIN)/python
+
+.PHONY: demo test lint typecheck unit bench-smoke bench bench-save bench-compare docs docs-check mutate clean
+
+# One stamp per set of extras: re-install only when pyproject.toml changes.
+$(VENV)/.stamp-%: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[$*]"
+	touch $@
+
+demo: $(VENV)/.stamp-demo,verify
+	$(BIN)/softmax-ref demo
+
+# Everything CI runs (.ci/run calls exactly this).
+test: $(VENV)/.stamp-dev lint typecheck unit bench-smoke
+
+lint: $(VENV)/.stamp-dev
+	$(BIN)/ruff check softmax_ref verification tests benchmarks
+	$(BIN)/ruff format --check softmax_ref verification tests benchmarks
+
+typecheck: $(VENV)/.stamp-dev
+	$(BIN)/mypy
+
+unit: $(VENV)/.stamp-dev
+	CI=$${CI:-true} $(BIN)/pytest
+
+# The benchmarks once each, quickly, so they cannot rot; never a timing assert.
+bench-smoke: $(VENV)/.stamp-dev
+	@if ls benchmarks/test_*.py >/dev/null 2>&1; then \
+		$(BIN)/pytest benchmarks -q -p no:randomly --benchmark-disable -o addopts="" -m "not slow"; \
+	fi
+
+clean:
+	rm -rf $(VENV) site .pytest_cache .mypy_cache .ruff_cache .benchmarks

@@ -1,0 +1,167 @@
+"""Input validation shared by every entry point of the analytic core.
+
+One place decides what a valid problem is, so that ``loss``, ``loss_and_grad``,
+``loss_and_grad_naive``, the two-layer network and the classifiers all reject
+the same inputs with the same messages. Every message names the argument, what
+it got and what it expected.
+
+Finiteness is deliberately *not* checked here: scanning X for NaN would cost a
+second pass over the largest array. Callers compute first and call
+:func:`raise_if_nonfinite` when the result is not finite; only then do we pay
+for finding out which input was to blame.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "as_float_array",
+    "check_labels",
+    "check_problem",
+    "check_reg",
+    "raise_if_nonfinite",
+    "result_dtype",
+]
+
+
+def _describe(a: np.ndarray) -> str:
+    return f"an array of shape {a.shape} and dtype {a.dtype}"
+
+
+def as_float_array(name: str, value: Any, ndim: int) -> np.ndarray:
+    """Return ``value`` as a real floating array of ``ndim`` dimensions.
+
+    float32 and float64 pass through without a copy; integers and booleans are
+    cast to float64; anything else (complex, strings, objects) is a TypeError.
+    """
+    try:
+        a = np.asarray(value)
+    except Exception as exc:  # ragged lists and the like
+        raise TypeError(
+            f"{name} must be a numeric array of {ndim} dimensions; "
+            f"could not convert {type(value).__name__}: {exc}"
+        ) from exc
+    if a.dtype.kind in "biu":
+        a = a.astype(np.float64)
+    elif a.dtype.kind == "f":
+        if a.dtype not in (np.float32, np.float64):
+            a = a.astype(np.float64)
+    else:
+        raise TypeError(
+            f"{name} must hold real numbers (float64, float32 or integers); got dtype {a.dtype}"
+        )
+    if a.ndim != ndim:
+        raise ValueError(f"{name} must have {ndim} dimension(s); got {_describe(a)}")
+    return a
+
+
+def result_dtype(*arrays: np.ndarray) -> np.dtype:
+    """float32 only when every float input is float32; float64 otherwise."""
+    if all(a.dtype == np.float32 for a in arrays):
+        return np.dtype(np.float32)
+    return np.dtype(np.float64)
+
+
+def check_reg(reg: Any) -> float:
+    """``reg`` must be a finite real number >= 0."""
+    if isinstance(reg, bool) or not isinstance(reg, numbers.Real):
+        raise TypeError(f"reg must be a real number >= 0; got {reg!r} of type {type(reg).__name__}")
+    value = float(reg)
+    if not np.isfinite(value) or value < 0:
+        raise ValueError(f"reg must be a finite number >= 0; got {reg!r}")
+    return value
+
+
+def check_labels(y: Any, n_samples: int, n_classes: int) -> np.ndarray:
+    """``y`` must be (N,) integers in [0, C); returns it as an intp array."""
+    try:
+        labels = np.asarray(y)
+    except Exception as exc:
+        raise TypeError(
+            f"y must be an array of integer class labels; could not convert: {exc}"
+        ) from exc
+    if labels.dtype.kind not in "iu":
+        raise TypeError(
+            f"y must hold integer class labels in [0, {n_classes}); got dtype {labels.dtype}"
+        )
+    if labels.ndim != 1:
+        raise ValueError(f"y must have 1 dimension (N,); got {_describe(labels)}")
+    if labels.shape[0] != n_samples:
+        raise ValueError(
+            f"y must have one label per row of X, shape ({n_samples},); got shape {labels.shape}"
+        )
+    low, high = labels.min(), labels.max()
+    if low < 0 or high >= n_classes:
+        bad = int(np.flatnonzero((labels < 0) | (labels >= n_classes))[0])
+        raise ValueError(
+            f"y must hold labels in [0, {n_classes}) for C = {n_classes} classes; "
+            f"got y[{bad}] = {labels[bad]}"
+        )
+    return labels.astype(np.intp, copy=False)
+
+
+def check_problem(
+    W: Any, b: Any, X: Any, y: Any, reg: Any
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
+    """Validate a linear softmax problem; return ``(W, b, X, y, reg)`` in one dtype.
+
+    Shapes: X (N, D), W (D, C), b (C,), y (N,) integers in [0, C), reg >= 0.
+    N, D and C must be at least 1. The returned float arrays share a dtype
+    (float32 only if X, W and b all are); inputs are never written to.
+    """
+    X = as_float_array("X", X, 2)
+    W = as_float_array("W", W, 2)
+    b = as_float_array("b", b, 1)
+    n_samples, n_features = X.shape
+    if n_samples == 0:
+        raise ValueError(f"X must hold at least one sample (N >= 1); got {_describe(X)}")
+    if n_features == 0:
+        raise ValueError(f"X must hold at least one feature (D >= 1); got {_describe(X)}")
+    if W.shape[0] != n_features:
+        raise ValueError(
+            f"W must have shape (D, C) with D = {n_features} rows to match X's columns; "
+            f"got {_describe(W)}"
+        )
+    n_classes = W.shape[1]
+    if n_classes == 0:
+        raise ValueError(f"W must have at least one class column (C >= 1); got {_describe(W)}")
+    if b.shape != (n_classes,):
+        raise ValueError(
+            f"b must have shape (C,) = ({n_classes},) to match W's columns; got {_describe(b)}"
+        )
+    labels = check_labels(y, n_samples, n_classes)
+    reg_value = check_reg(reg)
+    dtype = result_dtype(X, W, b)
+    return (
+        W.astype(dtype, copy=False),
+        b.astype(dtype, copy=False),
+        X.astype(dtype, copy=False),
+        labels,
+        reg_value,
+    )
+
+
+def raise_if_nonfinite(**arrays: np.ndarray) -> None:
+    """Raise for the first argument holding NaN or inf; called only on the error path.
+
+    When the inputs are all finite but the result is not, the scores X W + b
+    overflowed the dtype; that is reported too, since the caller found a
+    non-finite result.
+    """
+    for name, a in arrays.items():
+        if not np.all(np.isfinite(a)):
+            bad = np.argwhere(~np.isfinite(a))[0]
+            where = ", ".join(str(int(i)) for i in bad)
+            raise ValueError(
+                f"{name} must be finite; got {a[tuple(bad)]} at {name}[{where}] "
+                f"(an array of shape {a.shape})"
+            )
+    names = ", ".join(arrays)
+    raise ValueError(
+        f"the loss or gradient overflowed although {names} are finite: the scores X W + b "
+        "exceed the range of the dtype; rescale X or W"
+    )

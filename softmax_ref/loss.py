@@ -1,0 +1,297 @@
+r"""The softmax cross-entropy loss and its hand-derived gradient.
+
+The one convention of the project (see the derivation page of the docs)::
+
+    X (N, D)   y (N,) int in [0, C)   W (D, C)   b (C,)   reg >= 0
+    F = X W + b                                   scores, (N, C)
+    P = softmax(F) row-wise                       (N, C)
+    L = mean_n [ logsumexp(F_n) - F_{n, y_n} ] + 0.5 reg ||W||^2
+    dL/dW = X^T (P - Y) / N + reg W               Y = one_hot(y), (D, C)
+    dL/db = sum_n (P - Y)_n / N                   (C,), the bias is not regularised
+
+Three entry points compute the same numbers by different routes, and the tests
+hold them to each other: :func:`loss` (forward only), :func:`loss_and_grad`
+(the vectorized core) and :func:`loss_and_grad_naive` (loops that follow the
+derivation's case split line by line).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from softmax_ref._validation import check_problem, raise_if_nonfinite
+
+__all__ = ["log_softmax", "loss", "loss_and_grad", "loss_and_grad_naive", "softmax"]
+
+
+def _as_logits(F: Any) -> np.ndarray:
+    a = np.asarray(F)
+    if a.dtype.kind in "biu":
+        return a.astype(np.float64)
+    if a.dtype.kind != "f":
+        raise TypeError(f"F must hold real numbers; got dtype {a.dtype}")
+    if a.ndim == 0:
+        raise ValueError(
+            f"F must have at least 1 dimension (classes on the last axis); got shape {a.shape}"
+        )
+    return a
+
+
+def _shifted(F: np.ndarray) -> np.ndarray:
+    """F minus its row maximum; rows whose maximum is not finite are shifted by 0.
+
+    After the shift every row's largest entry is 0, so exp() cannot overflow and
+    at least one term of each row's sum is exactly 1. Guarding a non-finite max
+    (JAX does the same) keeps a row of -inf from turning into NaN through
+    -inf - (-inf).
+    """
+    row_max = np.max(F, axis=-1, keepdims=True)
+    row_max = np.where(np.isfinite(row_max), row_max, 0)
+    # Entries far below the max (e.g. -1e308 - 1e308) round to -inf: exp gives
+    # the 0 they should be, so the overflow there is harmless.
+    with np.errstate(over="ignore"):
+        return F - row_max
+
+
+def softmax(F: Any) -> np.ndarray:
+    r"""Row-wise softmax over the last axis, stable for any finite input.
+
+    .. math::
+        \operatorname{softmax}(F)_{ni} = \frac{e^{F_{ni} - m_n}}{\sum_j e^{F_{nj} - m_n}},
+        \qquad m_n = \max_j F_{nj}
+
+    Subtracting the row maximum leaves the value unchanged and keeps every
+    exponent at or below 0.
+
+    Args:
+        F: scores of shape ``(..., C)``; integers are cast to float64.
+
+    Returns:
+        Probabilities of the same shape and float dtype as ``F``; each row
+        sums to 1.
+
+    Example:
+        >>> import numpy as np
+        >>> softmax(np.array([[0.0, 800.0, -800.0]]))
+        array([[0., 1., 0.]])
+        >>> softmax(np.array([1.0, 1.0]))
+        array([0.5, 0.5])
+    """
+    shifted = _shifted(_as_logits(F))
+    e = np.exp(shifted)
+    e /= np.sum(e, axis=-1, keepdims=True)
+    return e
+
+
+def log_softmax(F: Any) -> np.ndarray:
+    r"""Row-wise log of the softmax, computed without forming probabilities.
+
+    .. math::
+        \log\operatorname{softmax}(F)_{ni} = (F_{ni} - m_n) - \log \sum_j e^{F_{nj} - m_n}
+
+    Taking ``log(softmax(F))`` instead would give ``-inf`` wherever a
+    probability underflows to 0, although its log is a modest negative number.
+
+    Args:
+        F: scores of shape ``(..., C)``; integers are cast to float64.
+
+    Returns:
+        Log-probabilities of the same shape and float dtype as ``F``.
+
+    Example:
+        >>> import numpy as np
+        >>> log_softmax(np.array([[0.0, 800.0, -800.0]]))
+        array([[ -800.,     0., -1600.]])
+    """
+    shifted = _shifted(_as_logits(F))
+    return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
+
+
+def _check_result(
+    value: np.floating, *grads: np.ndarray, W: np.ndarray, b: np.ndarray, X: np.ndarray
+) -> None:
+    # One cheap reduction over small outputs replaces a pass over X: a NaN or
+    # inf anywhere in X, W or b reaches the loss (and the gradient).
+    if not (np.isfinite(value) and all(np.isfinite(g).all() for g in grads)):
+        raise_if_nonfinite(X=X, W=W, b=b)
+
+
+def loss(W: Any, b: Any, X: Any, y: Any, reg: float = 0.0) -> np.floating:
+    r"""Mean softmax cross-entropy of a linear classifier, plus an L2 penalty on W.
+
+    .. math::
+        L = \frac{1}{N}\sum_{n=1}^{N}\Big[\log\sum_{j=1}^{C} e^{F_{nj}} - F_{n y_n}\Big]
+            + \frac{\lambda}{2}\lVert W\rVert_F^2, \qquad F = XW + b
+
+    The log-sum-exp form is exact where ``-log(softmax)`` overflows: scores
+    ``[0, 800, -800]`` with label 2 have loss 1600, not inf.
+
+    Args:
+        W: weights, shape ``(D, C)``.
+        b: biases, shape ``(C,)``.
+        X: samples, shape ``(N, D)``; integer X is cast to float64.
+        y: labels, shape ``(N,)``, integers in ``[0, C)``.
+        reg: the L2 strength :math:`\lambda \ge 0`.
+
+    Returns:
+        The loss as a NumPy scalar: float32 when X, W and b are all float32,
+        float64 otherwise.
+
+    Raises:
+        TypeError, ValueError: for malformed or non-finite inputs; the message
+            names the argument.
+
+    Example:
+        >>> import numpy as np
+        >>> W = np.zeros((1, 3)); b = np.array([0.0, 800.0, -800.0])
+        >>> float(loss(W, b, np.zeros((1, 1)), np.array([2])))
+        1600.0
+    """
+    W, b, X, y, reg = check_problem(W, b, X, y, reg)
+    with np.errstate(over="ignore", invalid="ignore"):
+        F = X @ W
+        F += b
+        F_y = F[np.arange(F.shape[0]), y]
+        row_max = F.max(axis=1)
+        F -= row_max[:, None]
+        np.exp(F, out=F)
+        lse = np.log(F.sum(axis=1)) + row_max
+        data = np.mean(lse - F_y, dtype=np.float64)
+        value = data + 0.5 * reg * np.sum(W * W, dtype=np.float64)
+    out = W.dtype.type(value)
+    _check_result(out, W=W, b=b, X=X)
+    return out
+
+
+def loss_and_grad(
+    W: Any, b: Any, X: Any, y: Any, reg: float = 0.0
+) -> tuple[np.floating, np.ndarray, np.ndarray]:
+    r"""Loss and its gradient with respect to W and b: the vectorized core.
+
+    .. math::
+        \frac{\partial L}{\partial W} = \frac{1}{N} X^\top (P - Y) + \lambda W,
+        \qquad
+        \frac{\partial L}{\partial b} = \frac{1}{N} \sum_{n} (P - Y)_{n}
+
+    with :math:`P = \operatorname{softmax}(XW + b)` and :math:`Y` the one-hot
+    labels. See :func:`loss` for the loss itself.
+
+    Args:
+        W: weights, shape ``(D, C)``.
+        b: biases, shape ``(C,)``.
+        X: samples, shape ``(N, D)``.
+        y: labels, shape ``(N,)``, integers in ``[0, C)``.
+        reg: the L2 strength :math:`\lambda \ge 0`.
+
+    Returns:
+        ``(loss, dW, db)``: a scalar, an array of shape ``(D, C)`` and one of
+        shape ``(C,)``, all float32 when X, W and b are float32, else float64.
+
+    Example:
+        >>> import numpy as np
+        >>> L, dW, db = loss_and_grad(np.zeros((2, 2)), np.zeros(2), np.eye(2), np.array([0, 1]))
+        >>> round(float(L), 6)   # log 2: both classes equally likely
+        0.693147
+        >>> dW
+        array([[-0.25,  0.25],
+               [ 0.25, -0.25]])
+        >>> db
+        array([0., 0.])
+    """
+    W, b, X, y, reg = check_problem(W, b, X, y, reg)
+    n = X.shape[0]
+    rows = np.arange(n)
+    with np.errstate(over="ignore", invalid="ignore"):
+        # F = X W + b, one (N, C) buffer reused for every step below.
+        F = X @ W
+        F += b
+        # Shift each row by its max: softmax is unchanged and exp cannot overflow.
+        row_max = F.max(axis=1, keepdims=True)
+        F -= row_max
+        # loss_n = logsumexp(F_n) - F_{n,y_n} = log sum_j exp(F_nj - m_n) - (F_{n,y_n} - m_n)
+        shifted_y = F[rows, y]
+        np.exp(F, out=F)
+        row_sum = F.sum(axis=1, keepdims=True)
+        data = np.mean(np.log(row_sum[:, 0]) - shifted_y, dtype=np.float64)
+        value = W.dtype.type(data + 0.5 * reg * np.sum(W * W, dtype=np.float64))
+        # P = exp(F - m) / sum; then P - Y subtracts 1 at each sample's label (case i = y).
+        F /= row_sum
+        F[rows, y] -= 1
+        # The mean over samples: every row of P - Y carries a factor 1/N.
+        F /= n
+        # dW = X^T (P - Y)/N + reg W ; db = sum_n (P - Y)_n / N.
+        dW = X.T @ F
+        if reg:
+            dW += reg * W
+        db = F.sum(axis=0)
+    _check_result(value, dW, db, W=W, b=b, X=X)
+    return value, dW, db
+
+
+def loss_and_grad_naive(
+    W: Any, b: Any, X: Any, y: Any, reg: float = 0.0
+) -> tuple[np.floating, np.ndarray, np.ndarray]:
+    r"""Loss and gradient by explicit loops that follow the derivation.
+
+    For each sample :math:`x_n` with label :math:`y_n` and each class
+    :math:`i`, with :math:`S_i = \operatorname{softmax}(F_n)_i`:
+
+    .. math::
+        \frac{\partial L_n}{\partial W_{:,i}} =
+        \begin{cases} (S_i - 1)\, x_n & i = y_n \\ S_i\, x_n & i \ne y_n \end{cases}
+        \qquad
+        \frac{\partial L_n}{\partial b_i} =
+        \begin{cases} S_i - 1 & i = y_n \\ S_i & i \ne y_n \end{cases}
+
+    then the mean over samples and :math:`\lambda W` from the penalty. Slow
+    (a Python loop over N C entries), and meant to be: it is the derivation
+    laid out as code, against which :func:`loss_and_grad` is tested.
+    Sums are accumulated in float64 and cast to the inputs' dtype at the end.
+
+    Args and returns: as :func:`loss_and_grad`.
+
+    Example:
+        >>> import numpy as np
+        >>> X, y = np.eye(2), np.array([0, 1])
+        >>> L, dW, db = loss_and_grad_naive(np.zeros((2, 2)), np.zeros(2), X, y)
+        >>> dW
+        array([[-0.25,  0.25],
+               [ 0.25, -0.25]])
+    """
+    W, b, X, y, reg = check_problem(W, b, X, y, reg)
+    n_samples, n_features = X.shape
+    n_classes = W.shape[1]
+    W64, b64, X64 = (a.astype(np.float64) for a in (W, b, X))
+    total = 0.0
+    dW = np.zeros((n_features, n_classes))
+    db = np.zeros(n_classes)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for n in range(n_samples):
+            x_n = X64[n]
+            # Scores of sample n: f_i = x_n . W_{:,i} + b_i for each class i.
+            scores = np.array([x_n @ W64[:, i] + b64[i] for i in range(n_classes)])
+            m = scores.max()
+            exps = [np.exp(scores[i] - m) for i in range(n_classes)]
+            denom = sum(exps)
+            # L_n = log sum_j exp(f_j) - f_{y_n}, with the max shifted out of both terms.
+            total += np.log(denom) - (scores[y[n]] - m)
+            for i in range(n_classes):
+                S_i = exps[i] / denom
+                if i == y[n]:
+                    dW[:, i] += (S_i - 1.0) * x_n  # case i = y: (S_i - 1) x
+                    db[i] += S_i - 1.0
+                else:
+                    dW[:, i] += S_i * x_n  # case i != y: S_i x
+                    db[i] += S_i
+        # The loss is a mean over samples, so is its gradient.
+        dW /= n_samples
+        db /= n_samples
+        # d/dW of 0.5 reg ||W||^2 is reg W; the bias carries no penalty.
+        dW += reg * W64
+        value = total / n_samples + 0.5 * reg * np.sum(W64 * W64)
+    dtype = W.dtype.type
+    out = (dtype(value), dW.astype(W.dtype), db.astype(W.dtype))
+    _check_result(out[0], out[1], out[2], W=W, b=b, X=X)
+    return out

@@ -1,0 +1,149 @@
+"""Every bad input to the analytic core gets a clear error naming the argument.
+
+Each case asserts the exception type, that the message names the argument,
+and that nothing the caller passed was changed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import softmax_ref as sr
+
+ENTRY_POINTS = [sr.loss, sr.loss_and_grad, sr.loss_and_grad_naive]
+
+
+def good():
+    rng = np.random.default_rng(0)
+    return {
+        "W": rng.normal(size=(3, 4)),
+        "b": rng.normal(size=4),
+        "X": rng.normal(size=(5, 3)),
+        "y": np.array([0, 1, 2, 3, 0]),
+        "reg": 0.1,
+    }
+
+
+def with_nonfinite(name, value):
+    def make():
+        p = good()
+        p[name] = p[name].copy()
+        p[name][(0,) * p[name].ndim] = value
+        return p
+
+    return make
+
+
+def replaced(**kw):
+    def make():
+        p = good()
+        p.update(kw)
+        return p
+
+    return make
+
+
+# (id, problem maker, exception, a string the message must contain)
+BAD_INPUTS = [
+    ("X-1d", replaced(X=np.ones(3)), ValueError, "X must have 2 dimension"),
+    ("X-3d", replaced(X=np.ones((5, 3, 1))), ValueError, "X must have 2 dimension"),
+    ("W-1d", replaced(W=np.ones(3)), ValueError, "W must have 2 dimension"),
+    ("b-2d", replaced(b=np.ones((1, 4))), ValueError, "b must have 1 dimension"),
+    ("y-2d", replaced(y=np.zeros((5, 1), dtype=int)), ValueError, "y must have 1 dimension"),
+    ("W-rows", replaced(W=np.ones((2, 4))), ValueError, "W must have shape (D, C) with D = 3"),
+    ("b-length", replaced(b=np.ones(3)), ValueError, "b must have shape (C,) = (4,)"),
+    ("y-length", replaced(y=np.zeros(4, dtype=int)), ValueError, "y must have one label per row"),
+    (
+        "N-zero",
+        replaced(X=np.ones((0, 3)), y=np.zeros(0, dtype=int)),
+        ValueError,
+        "X must hold at least one sample",
+    ),
+    (
+        "D-zero",
+        replaced(X=np.ones((5, 0)), W=np.ones((0, 4))),
+        ValueError,
+        "X must hold at least one feature",
+    ),
+    (
+        "C-zero",
+        replaced(W=np.ones((3, 0)), b=np.ones(0)),
+        ValueError,
+        "W must have at least one class",
+    ),
+    (
+        "y-float",
+        replaced(y=np.array([0.0, 1, 2, 3, 0])),
+        TypeError,
+        "y must hold integer class labels",
+    ),
+    (
+        "y-bool",
+        replaced(y=np.array([True, False, True, False, True])),
+        TypeError,
+        "y must hold integer",
+    ),
+    ("y-strings", replaced(y=np.array(["a"] * 5)), TypeError, "y must hold integer"),
+    (
+        "y-too-big",
+        replaced(y=np.array([0, 1, 2, 4, 0])),
+        ValueError,
+        "y must hold labels in [0, 4)",
+    ),
+    ("y-negative", replaced(y=np.array([0, -1, 2, 3, 0])), ValueError, "got y[1] = -1"),
+    ("reg-negative", replaced(reg=-0.1), ValueError, "reg must be a finite number >= 0"),
+    ("reg-nan", replaced(reg=float("nan")), ValueError, "reg must be a finite number"),
+    ("reg-inf", replaced(reg=float("inf")), ValueError, "reg must be a finite number"),
+    ("reg-string", replaced(reg="0.1"), TypeError, "reg must be a real number"),
+    ("reg-array", replaced(reg=np.array([0.1])), TypeError, "reg must be a real number"),
+    ("X-strings", replaced(X=np.array([["a"] * 3] * 5)), TypeError, "X must hold real numbers"),
+    (
+        "X-complex",
+        replaced(X=np.ones((5, 3), dtype=complex)),
+        TypeError,
+        "X must hold real numbers",
+    ),
+    ("X-object", replaced(X=np.array([[None] * 3] * 5)), TypeError, "X must hold real numbers"),
+    ("W-ragged", replaced(W=[[1.0, 2.0], [3.0]]), TypeError, "W must be a numeric array"),
+    ("X-nan", with_nonfinite("X", np.nan), ValueError, "X must be finite; got nan at X[0, 0]"),
+    ("X-inf", with_nonfinite("X", np.inf), ValueError, "X must be finite; got inf at X[0, 0]"),
+    ("X-neg-inf", with_nonfinite("X", -np.inf), ValueError, "X must be finite; got -inf"),
+    ("W-nan", with_nonfinite("W", np.nan), ValueError, "W must be finite; got nan at W[0, 0]"),
+    ("W-inf", with_nonfinite("W", np.inf), ValueError, "W must be finite"),
+    ("b-nan", with_nonfinite("b", np.nan), ValueError, "b must be finite; got nan at b[0]"),
+    ("b-inf", with_nonfinite("b", np.inf), ValueError, "b must be finite"),
+]
+
+
+@pytest.mark.parametrize("fn", ENTRY_POINTS)
+@pytest.mark.parametrize(
+    ("make", "exc", "message"), [pytest.param(*c[1:], id=c[0]) for c in BAD_INPUTS]
+)
+def test_bad_input_is_named(fn, make, exc, message):
+    problem = make()
+    before = {
+        k: np.array(v, dtype=object, copy=True) if isinstance(v, list) else np.copy(v)
+        for k, v in problem.items()
+    }
+    with pytest.raises(exc) as info:
+        fn(**problem)
+    assert message in str(info.value)
+    for k, v in problem.items():
+        if isinstance(v, np.ndarray):
+            np.testing.assert_array_equal(v, before[k], err_msg=f"{k} was modified")
+
+
+def test_overflowing_scores_are_reported():
+    # Finite inputs whose scores overflow float64: the error says so instead of returning inf.
+    W = np.full((2, 2), 1e200)
+    with pytest.raises(ValueError, match="overflowed"):
+        sr.loss_and_grad(W, np.zeros(2), np.full((1, 2), 1e200), np.array([0]))
+
+
+def test_labels_of_any_integer_dtype():
+    p = good()
+    ref = sr.loss(**p)
+    for dtype in (np.int8, np.uint8, np.int32, np.uint64):
+        p["y"] = good()["y"].astype(dtype)
+        assert sr.loss(**p) == ref
