@@ -13,6 +13,12 @@ def _demo(args: argparse.Namespace) -> int:
     return run_demo(args)
 
 
+def _verify(args: argparse.Namespace) -> int:
+    from verification.cli import run_verify
+
+    return run_verify(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="softmax-ref",
@@ -21,6 +27,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="the main job on the blog post's toy data set")
     demo.set_defaults(func=_demo)
+    verify = sub.add_parser(
+        "verify", help="three-way check (analytic, JAX, finite differences) of a gradient"
+    )
+    try:
+        # verification/cli.py imports only argparse and numpy at top level.
+        from verification.cli import configure_parser
+    except ImportError:  # the verification engine is not built yet
+        pass
+    else:
+        configure_parser(verify)
+    verify.set_defaults(func=_verify)
     return parser
 
 
