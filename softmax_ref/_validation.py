@@ -14,6 +14,7 @@ for finding out which input was to blame.
 from __future__ import annotations
 
 import numbers
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,7 @@ __all__ = [
     "check_labels",
     "check_problem",
     "check_reg",
+    "check_two_layer_problem",
     "raise_if_nonfinite",
     "result_dtype",
 ]
@@ -165,3 +167,77 @@ def raise_if_nonfinite(**arrays: np.ndarray) -> None:
         f"the loss or gradient overflowed although {names} are finite: the scores X W + b "
         "exceed the range of the dtype; rescale X or W"
     )
+
+
+# --- the one-hidden-layer network (softmax_ref.two_layer) ---------------------
+
+TWO_LAYER_KEYS = ("W1", "b1", "W2", "b2")
+
+
+def check_two_layer_problem(
+    params: Any, X: Any, y: Any = None, reg: Any = 0.0
+) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray | None, float]:
+    """Validate a two-layer problem; return ``(params, X, y, reg)`` in one dtype.
+
+    Shapes: X (N, D), params W1 (D, H), b1 (H,), W2 (H, C), b2 (C,), y (N,)
+    integers in [0, C), reg >= 0; N, D, H and C at least 1. ``y=None`` checks
+    only the parameters and X (for prediction) and returns ``None`` for y.
+    The same checks, messages and dtype rule as :func:`check_problem`; the
+    returned ``params`` is a new dict, the caller's is never written to.
+    """
+    if not isinstance(params, Mapping):
+        raise TypeError(
+            f"params must be a dict with keys {', '.join(TWO_LAYER_KEYS)}; "
+            f"got {type(params).__name__}"
+        )
+    missing = [k for k in TWO_LAYER_KEYS if k not in params]
+    extra = sorted(str(k) for k in params if k not in TWO_LAYER_KEYS)
+    if missing or extra:
+        raise ValueError(
+            f"params must have exactly the keys {', '.join(TWO_LAYER_KEYS)}; "
+            f"missing {missing}, unexpected {extra}"
+        )
+    X = as_float_array("X", X, 2)
+    W1 = as_float_array("W1", params["W1"], 2)
+    b1 = as_float_array("b1", params["b1"], 1)
+    W2 = as_float_array("W2", params["W2"], 2)
+    b2 = as_float_array("b2", params["b2"], 1)
+    n_samples, n_features = X.shape
+    if n_samples == 0:
+        raise ValueError(f"X must hold at least one sample (N >= 1); got {_describe(X)}")
+    if n_features == 0:
+        raise ValueError(f"X must hold at least one feature (D >= 1); got {_describe(X)}")
+    if W1.shape[0] != n_features:
+        raise ValueError(
+            f"W1 must have shape (D, H) with D = {n_features} rows to match X's columns; "
+            f"got {_describe(W1)}"
+        )
+    n_hidden = W1.shape[1]
+    if n_hidden == 0:
+        raise ValueError(
+            f"W1 must have at least one hidden unit column (H >= 1); got {_describe(W1)}"
+        )
+    if b1.shape != (n_hidden,):
+        raise ValueError(
+            f"b1 must have shape (H,) = ({n_hidden},) to match W1's columns; got {_describe(b1)}"
+        )
+    if W2.shape[0] != n_hidden:
+        raise ValueError(
+            f"W2 must have shape (H, C) with H = {n_hidden} rows to match W1's columns; "
+            f"got {_describe(W2)}"
+        )
+    n_classes = W2.shape[1]
+    if n_classes == 0:
+        raise ValueError(f"W2 must have at least one class column (C >= 1); got {_describe(W2)}")
+    if b2.shape != (n_classes,):
+        raise ValueError(
+            f"b2 must have shape (C,) = ({n_classes},) to match W2's columns; got {_describe(b2)}"
+        )
+    labels = None if y is None else check_labels(y, n_samples, n_classes)
+    reg_value = check_reg(reg)
+    dtype = result_dtype(X, W1, b1, W2, b2)
+    checked = {
+        k: a.astype(dtype, copy=False)
+        for k, a in zip(TWO_LAYER_KEYS, (W1, b1, W2, b2), strict=True)
+    }
+    return checked, X.astype(dtype, copy=False), labels, reg_value

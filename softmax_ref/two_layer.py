@@ -1,0 +1,332 @@
+r"""The one-hidden-layer ReLU network, with its backward pass derived by hand.
+
+The model the blog post ends with, in the project's one convention (see the
+"two-layer network" page of the docs for the derivation, line by line)::
+
+    X (N, D)   y (N,) int in [0, C)   W1 (D, H)   b1 (H,)   W2 (H, C)   b2 (C,)   reg >= 0
+    Z = X W1 + b1                 pre-activations, (N, H)
+    H = relu(Z) = max(Z, 0)       hidden activations, (N, H)
+    F = H W2 + b2                 scores, (N, C)
+    P = softmax(F) row-wise       (N, C)
+    L = mean_n [ logsumexp(F_n) - F_{n, y_n} ] + 0.5 reg (||W1||^2 + ||W2||^2)
+
+The biases are not regularised. ``relu`` is not differentiable at 0; the code
+takes the derivative there to be 0 (``1[Z > 0]``), a valid subgradient, and the
+JAX oracle in ``verification.oracle`` uses the same convention.
+
+Parameters and gradients travel as dicts keyed ``W1``, ``b1``, ``W2``, ``b2``,
+the form the generic training loop and the three-way check take. Two entry
+points compute the same gradient by different routes and the tests hold them
+to each other: :func:`loss_and_grad` (vectorized, the derivation's matrix
+form) and :func:`loss_and_grad_naive` (one sample, one unit, one class at a
+time: the derivation's case splits).
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+from softmax_ref._validation import (
+    TWO_LAYER_KEYS,
+    check_two_layer_problem,
+    raise_if_nonfinite,
+)
+
+__all__ = ["init_params", "loss_and_grad", "loss_and_grad_naive", "scores"]
+
+
+def _check_size(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(
+            f"{name} must be an integer >= 1; got {value!r} of type {type(value).__name__}"
+        )
+    if value < 1:
+        raise ValueError(f"{name} must be an integer >= 1; got {value}")
+    return int(value)
+
+
+def init_params(
+    n_features: int,
+    n_hidden: int,
+    n_classes: int,
+    seed: int | np.random.Generator | None = None,
+    *,
+    dtype: Any = np.float64,
+) -> dict[str, np.ndarray]:
+    r"""Seeded He initialisation of the network's parameters.
+
+    .. math::
+        W_1 \sim \mathcal N\!\Big(0, \frac{2}{D}\Big), \qquad
+        W_2 \sim \mathcal N\!\Big(0, \frac{1}{H}\Big), \qquad b_1 = 0, \quad b_2 = 0
+
+    **He, not Glorot, and why.** Glorot's variance ``2 / (fan_in + fan_out)``
+    is derived for activations symmetric about 0 (tanh), which pass on the
+    variance of their input. A ReLU zeroes half of a symmetric input, so the
+    second moment of ``H = relu(Z)`` is half that of ``Z``; He et al. (2015)
+    compensate with a factor 2: ``Var(W1) = 2 / D`` makes each pre-activation
+    ``Z`` have about the variance of one input feature, whatever ``D`` is.
+    ``W2`` feeds the softmax with no ReLU after it, so it takes the same
+    fan-in rule without the factor 2 (gain 1): ``Var(W2) = 1 / H``, which keeps
+    the initial scores O(1) for any hidden size ``H`` (so the initial loss is
+    near ``log C`` and the first gradients are neither saturated nor tiny).
+    Biases start at 0; the random ``W1`` already breaks the symmetry between
+    hidden units.
+
+    Args:
+        n_features: D, the number of input features (>= 1).
+        n_hidden: H, the number of hidden units (>= 1).
+        n_classes: C, the number of classes (>= 1).
+        seed: anything ``np.random.default_rng`` takes: an int for a
+            reproducible draw, a ``Generator``, or None for fresh entropy.
+        dtype: float64 (default) or float32.
+
+    Returns:
+        A new dict ``{"W1": (D, H), "b1": (H,), "W2": (H, C), "b2": (C,)}``.
+
+    Example:
+        >>> p = init_params(2, 3, 4, seed=0)
+        >>> {k: v.shape for k, v in p.items()}
+        {'W1': (2, 3), 'b1': (3,), 'W2': (3, 4), 'b2': (4,)}
+        >>> bool(np.all(p["b1"] == 0)) and p["W1"].dtype == np.float64
+        True
+    """
+    d = _check_size("n_features", n_features)
+    h = _check_size("n_hidden", n_hidden)
+    c = _check_size("n_classes", n_classes)
+    dt = np.dtype(dtype)
+    if dt not in (np.float32, np.float64):
+        raise ValueError(f"dtype must be float32 or float64; got {dt}")
+    rng = np.random.default_rng(seed)
+    return {
+        "W1": rng.normal(scale=np.sqrt(2.0 / d), size=(d, h)).astype(dt),
+        "b1": np.zeros(h, dtype=dt),
+        "W2": rng.normal(scale=np.sqrt(1.0 / h), size=(h, c)).astype(dt),
+        "b2": np.zeros(c, dtype=dt),
+    }
+
+
+def _raise_nonfinite(X: np.ndarray, params: dict[str, np.ndarray]) -> None:
+    """Name the first non-finite input; called only when a result was not finite."""
+    arrays = {"X": X, **params}
+    if all(np.isfinite(a).all() for a in arrays.values()):
+        raise ValueError(
+            "the loss or gradient overflowed although X, W1, b1, W2 and b2 are finite: "
+            "the pre-activations X W1 + b1 or the scores relu(X W1 + b1) W2 + b2 exceed "
+            "the range of the dtype; rescale X or the weights"
+        )
+    raise_if_nonfinite(**arrays)
+
+
+def _all_finite(*arrays: Any) -> bool:
+    return all(np.isfinite(a).all() for a in arrays)
+
+
+def scores(params: Any, X: Any) -> np.ndarray:
+    r"""The network's class scores ``F = relu(X W1 + b1) W2 + b2``.
+
+    Args:
+        params: dict with ``W1`` (D, H), ``b1`` (H,), ``W2`` (H, C), ``b2`` (C,).
+        X: samples, shape ``(N, D)``.
+
+    Returns:
+        Scores of shape ``(N, C)``, float32 when X and every parameter are
+        float32, float64 otherwise. ``softmax(scores(params, X))`` gives the
+        class probabilities.
+
+    Example:
+        >>> p = {"W1": np.array([[1.0, -1.0]]), "b1": np.zeros(2),
+        ...      "W2": np.array([[1.0, 0.0], [0.0, 1.0]]), "b2": np.zeros(2)}
+        >>> scores(p, np.array([[2.0], [-3.0]]))   # relu([2, -2]) and relu([-3, 3])
+        array([[2., 0.],
+               [0., 3.]])
+    """
+    params, X, _, _ = check_two_layer_problem(params, X)
+    W1, b1, W2, b2 = (params[k] for k in TWO_LAYER_KEYS)
+    with np.errstate(over="ignore", invalid="ignore"):
+        Z = X @ W1 + b1
+        F = np.maximum(Z, 0) @ W2 + b2
+    # Z, not X, is checked: a NaN or inf in X, W1 or b1 always reaches Z (inf * 0 is
+    # NaN), while the ReLU could hide it from F by zeroing a -inf.
+    if not _all_finite(Z, F, W2, b2):
+        _raise_nonfinite(X, params)
+    return F
+
+
+def loss_and_grad(
+    params: Any, X: Any, y: Any, reg: float = 0.0
+) -> tuple[np.floating, dict[str, np.ndarray]]:
+    r"""Loss and its gradient with respect to every parameter: the vectorized backward pass.
+
+    With :math:`Y` the one-hot labels and :math:`\odot` the elementwise product:
+
+    .. math::
+        dF &= (P - Y) / N                         &\quad& (N, C) \\
+        dW_2 &= H^\top dF + \lambda W_2,\quad db_2 = \textstyle\sum_n dF_n && \\
+        dH &= dF\, W_2^\top                       && (N, H) \\
+        dZ &= dH \odot \mathbb 1[Z > 0]           && (N, H) \\
+        dW_1 &= X^\top dZ + \lambda W_1,\quad db_1 = \textstyle\sum_n dZ_n &&
+
+    Each line of the code below is one of these equations; the docs derive them.
+
+    Args:
+        params: dict with ``W1`` (D, H), ``b1`` (H,), ``W2`` (H, C), ``b2`` (C,);
+            never modified.
+        X: samples, shape ``(N, D)``; integer X is cast to float64.
+        y: labels, shape ``(N,)``, integers in ``[0, C)``.
+        reg: the L2 strength :math:`\lambda \ge 0` on ``W1`` and ``W2``.
+
+    Returns:
+        ``(loss, grads)``: a NumPy scalar and a new dict of arrays with the
+        keys and shapes of ``params``; float32 when X and every parameter are
+        float32, float64 otherwise.
+
+    Raises:
+        TypeError, ValueError: for malformed or non-finite inputs, with the
+            same messages as :func:`softmax_ref.loss_and_grad`; the message
+            names the argument (``X``, ``y``, ``reg``, ``W1``, ``b1``, ``W2``, ``b2``).
+
+    Example:
+        With ``W2 = 0`` every score is ``b2 = 0``, so ``P = 1/C`` and the loss
+        is ``log C`` plus the penalty; no gradient reaches the first layer
+        (``dH = dF W2^T = 0``), which feels only the penalty ``reg W1``:
+
+        >>> p = {"W1": np.array([[1.0, -2.0]]), "b1": np.zeros(2),
+        ...      "W2": np.zeros((2, 4)), "b2": np.zeros(4)}
+        >>> L, g = loss_and_grad(p, np.array([[1.0], [2.0]]), np.array([0, 3]), reg=0.1)
+        >>> round(float(L), 6)   # log 4 + 0.5 * 0.1 * (1 + 4)
+        1.636294
+        >>> g["W1"]
+        array([[ 0.1, -0.2]])
+        >>> g["b2"]   # mean_n (P - Y)_n = ([-3, 1, 1, 1] + [1, 1, 1, -3]) / 8
+        array([-0.25,  0.25,  0.25, -0.25])
+    """
+    params, X, labels, reg = check_two_layer_problem(params, X, y, reg)
+    assert labels is not None  # y was given, so it was checked
+    W1, b1, W2, b2 = (params[k] for k in TWO_LAYER_KEYS)
+    n = X.shape[0]
+    rows = np.arange(n)
+    with np.errstate(over="ignore", invalid="ignore"):
+        # ---- forward (steps F1-F4 of the docs) ----
+        Z = X @ W1 + b1  # F1: Z = X W1 + b1, (N, H)
+        H = np.maximum(Z, 0)  # F2: H = relu(Z), (N, H)
+        F = H @ W2 + b2  # F3: F = H W2 + b2, (N, C)
+        # F4: L = mean_n [logsumexp(F_n) - F_{n,y_n}] + 0.5 reg (||W1||^2 + ||W2||^2).
+        # Shifting row n by m_n = max_j F_nj changes neither softmax nor the loss, and after
+        # the shift exp cannot overflow.
+        shifted = F - F.max(axis=1, keepdims=True)  # F_n - m_n
+        log_norm = np.log(np.exp(shifted).sum(axis=1))  # logsumexp(F_n) - m_n
+        data = np.mean(log_norm - shifted[rows, labels], dtype=np.float64)
+        penalty = (
+            0.5 * reg * (np.sum(W1 * W1, dtype=np.float64) + np.sum(W2 * W2, dtype=np.float64))
+        )
+        value = X.dtype.type(data + penalty)
+        # ---- backward (steps B1-B7 of the docs) ----
+        P = np.exp(shifted - log_norm[:, None])  # P = softmax(F) = exp(F_n - logsumexp(F_n))
+        dF = P  # B1 builds dF = (P - Y) / N in P's buffer:
+        dF[rows, labels] -= 1  # B1: P - Y, i.e. subtract 1 at each sample's label
+        dF /= n  # B1: dF = dL/dF = (P - Y) / N, (N, C)
+        dW2 = H.T @ dF + reg * W2  # B2: dW2 = H^T dF + reg W2, (H, C)
+        db2 = dF.sum(axis=0)  # B3: db2 = sum_n dF_n, (C,)
+        dH = dF @ W2.T  # B4: dH = dF W2^T, (N, H)
+        dZ = dH * (Z > 0)  # B5: dZ = dH * 1[Z > 0] elementwise (relu'(0) := 0), (N, H)
+        dW1 = X.T @ dZ + reg * W1  # B6: dW1 = X^T dZ + reg W1, (D, H)
+        db1 = dZ.sum(axis=0)  # B7: db1 = sum_n dZ_n, (H,)
+    grads = {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
+    # Z is checked because the ReLU can zero a -inf and hide it from every later result;
+    # the parameters because a -inf in b2 for a class absent from y leaves the loss finite.
+    if not _all_finite(value, Z, *grads.values(), W2, b2):
+        _raise_nonfinite(X, params)
+    return value, grads
+
+
+def loss_and_grad_naive(
+    params: Any, X: Any, y: Any, reg: float = 0.0
+) -> tuple[np.floating, dict[str, np.ndarray]]:
+    r"""Loss and gradient one sample, one hidden unit, one class at a time.
+
+    For sample :math:`x_n` with label :math:`y_n`, scores :math:`f = F_n` and
+    :math:`S_i = \operatorname{softmax}(f)_i`, the chain rule splits into cases:
+
+    .. math::
+        \frac{\partial L_n}{\partial f_i} =
+            \begin{cases} S_i - 1 & i = y_n \\ S_i & i \ne y_n \end{cases}
+        \qquad
+        \frac{\partial L_n}{\partial z_j} =
+            \begin{cases} \sum_i \frac{\partial L_n}{\partial f_i} W_{2,ji} & z_j > 0 \\
+                          0 & z_j \le 0 \end{cases}
+
+    then :math:`\partial L_n/\partial W_{2,:,i} = h\,\partial L_n/\partial f_i`,
+    :math:`\partial L_n/\partial W_{1,:,j} = x_n\,\partial L_n/\partial z_j`,
+    the biases take the bare :math:`\partial L_n/\partial f_i` and
+    :math:`\partial L_n/\partial z_j`, and the total is the mean over samples
+    plus :math:`\lambda W_1` and :math:`\lambda W_2`. Slow (Python loops over
+    N (H + C) entries), and meant to be: it is the derivation laid out as
+    code, against which :func:`loss_and_grad` is tested. Sums are accumulated
+    in float64 and cast to the inputs' dtype at the end.
+
+    Args and returns: as :func:`loss_and_grad`.
+
+    Example:
+        >>> p = {"W1": np.array([[1.0, -2.0]]), "b1": np.zeros(2),
+        ...      "W2": np.zeros((2, 4)), "b2": np.zeros(4)}
+        >>> L, g = loss_and_grad_naive(p, np.array([[1.0], [2.0]]), np.array([0, 3]), reg=0.1)
+        >>> g["b2"]
+        array([-0.25,  0.25,  0.25, -0.25])
+    """
+    params, X, labels, reg = check_two_layer_problem(params, X, y, reg)
+    assert labels is not None
+    W1, b1, W2, b2 = (params[k].astype(np.float64) for k in TWO_LAYER_KEYS)
+    X64 = X.astype(np.float64)
+    n_samples = X.shape[0]
+    n_hidden, n_classes = W2.shape
+    total = 0.0
+    dW1, db1 = np.zeros_like(W1), np.zeros_like(b1)
+    dW2, db2 = np.zeros_like(W2), np.zeros_like(b2)
+    z_all = np.empty((n_samples, n_hidden))
+    with np.errstate(over="ignore", invalid="ignore"):
+        for n in range(n_samples):
+            x = X64[n]
+            # Unit j: z_j = x . W1[:, j] + b1_j and h_j = max(z_j, 0).
+            z = np.array([x @ W1[:, j] + b1[j] for j in range(n_hidden)])
+            z_all[n] = z
+            h = np.maximum(z, 0.0)
+            # Class i: f_i = h . W2[:, i] + b2_i.
+            f = np.array([h @ W2[:, i] + b2[i] for i in range(n_classes)])
+            m = f.max()
+            exps = [np.exp(f[i] - m) for i in range(n_classes)]
+            denom = sum(exps)
+            # L_n = log sum_i exp(f_i) - f_{y_n}, the max shifted out of both terms.
+            total += np.log(denom) - (f[labels[n]] - m)
+            df = np.empty(n_classes)
+            for i in range(n_classes):
+                S_i = exps[i] / denom
+                df[i] = S_i - 1.0 if i == labels[n] else S_i  # dL_n/df_i, the case split
+                dW2[:, i] += df[i] * h  # dL_n/dW2[:, i] = h dL_n/df_i
+                db2[i] += df[i]
+            for j in range(n_hidden):
+                # dL_n/dh_j = sum_i dL_n/df_i W2[j, i]; the ReLU passes it on only if z_j > 0.
+                dh_j = sum(df[i] * W2[j, i] for i in range(n_classes))
+                dz_j = dh_j if z[j] > 0 else 0.0
+                dW1[:, j] += dz_j * x  # dL_n/dW1[:, j] = x dL_n/dz_j
+                db1[j] += dz_j
+        # The loss is a mean over samples, so is its gradient.
+        for g in (dW1, db1, dW2, db2):
+            g /= n_samples
+        # d/dW of 0.5 reg ||W||^2 is reg W, for W1 and W2; the biases carry no penalty.
+        dW1 += reg * W1
+        dW2 += reg * W2
+        value = total / n_samples + 0.5 * reg * (np.sum(W1 * W1) + np.sum(W2 * W2))
+    dtype = X.dtype
+    out = X.dtype.type(value)
+    grads = {
+        "W1": dW1.astype(dtype),
+        "b1": db1.astype(dtype),
+        "W2": dW2.astype(dtype),
+        "b2": db2.astype(dtype),
+    }
+    if not _all_finite(out, z_all, *grads.values(), params["W2"], params["b2"]):
+        _raise_nonfinite(X, params)
+    return out, grads
