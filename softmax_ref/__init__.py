@@ -7,6 +7,8 @@ imported where they are used.
 from softmax_ref.loss import log_softmax, loss, loss_and_grad, loss_and_grad_naive, softmax
 
 __all__ = [
+    "Softmax",
+    "SoftmaxClassifier",
     "log_softmax",
     "loss",
     "loss_and_grad",
@@ -15,3 +17,18 @@ __all__ = [
 ]
 
 __version__ = "0.1.0"
+
+# Names loaded on first use (PEP 562), so that `import softmax_ref` stays NumPy-only:
+# the estimators import scikit-learn. Add a line per lazily exported name.
+_LAZY = {
+    "Softmax": "softmax_ref.classifier",
+    "SoftmaxClassifier": "softmax_ref.classifier",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'softmax_ref' has no attribute {name!r}")

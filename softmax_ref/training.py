@@ -1,0 +1,477 @@
+r"""A generic training loop over a dict of named parameter arrays.
+
+The loop knows nothing of the model. It takes
+
+* ``params``: a dict of float arrays, e.g. ``{"W": (D, C), "b": (C,)}`` or
+  ``{"W1", "b1", "W2", "b2"}``; the caller's arrays are never modified;
+* ``loss_and_grad(params, X, y, reg) -> (loss, grads)`` with ``grads`` a dict
+  with the same keys and shapes;
+* optionally ``score(params, X_val, y_val) -> float`` (higher is better) for
+  early stopping;
+
+and minimises the loss with one of the update rules of :mod:`softmax_ref.optim`
+(``gd``, ``sgd``, ``momentum``, ``nesterov``, ``adam``) or with ``lbfgs``
+(:func:`scipy.optimize.minimize`, method L-BFGS-B, driven by the analytic
+gradient).
+
+**Iterations.** For ``gd`` one iteration is one full-batch step. For the
+other first-order solvers it is one epoch: a seeded shuffle of the samples and
+one step per minibatch (``batch_size=None`` means one full batch, so one step).
+For ``lbfgs`` it is one L-BFGS iteration. ``loss_curve`` holds one value per
+iteration: the loss at the parameters the step started from (the mean over an
+epoch's minibatches, weighted by batch size).
+
+**Stopping.** ``max_iter`` always caps the run. With ``tol`` set, a first-order
+run stops when the training loss has not fallen below its best by more than
+``tol`` for ``n_iter_no_change`` iterations in a row (scikit-learn's
+``MLPClassifier`` rule); for ``lbfgs``, ``tol`` is the projected-gradient
+tolerance ``gtol``. With validation data, the run stops after ``patience``
+iterations in a row without a *strictly* better validation score (the blog
+post's rule) and, with ``restore_best_weights``, returns a **copy** of the best
+parameters seen. The blog post kept a reference to arrays that its update then
+changed in place, so it returned the last weights instead; the update rules here
+also work in place, which is why :func:`_snapshot` copies.
+
+**Failing.** A loss or gradient that becomes NaN or infinite (too large a
+learning rate, typically) raises :class:`TrainingDivergedError` naming the
+iteration and suggesting a smaller learning rate. Training works on copies, so
+the caller's parameters, and any model holding them, are untouched.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from softmax_ref.optim import OPTIMIZERS, make_optimizer
+
+__all__ = [
+    "SOLVERS",
+    "LossAndGrad",
+    "Params",
+    "TrainResult",
+    "TrainingDivergedError",
+    "train",
+]
+
+Params = dict[str, np.ndarray]
+LossAndGrad = Callable[[Params, np.ndarray, np.ndarray, float], tuple[float, Params]]
+Score = Callable[[Params, np.ndarray, np.ndarray], float]
+
+SOLVERS = (*OPTIMIZERS, "lbfgs")
+"""Every solver :func:`train` accepts."""
+
+
+class TrainingDivergedError(FloatingPointError):
+    """The loss or gradient became NaN or infinite during training.
+
+    A :class:`FloatingPointError` (an :class:`ArithmeticError`), not a
+    :class:`ValueError`: the inputs were valid, the optimisation blew up.
+    ``iteration`` is the 1-based iteration at which it happened.
+    """
+
+    def __init__(self, message: str, iteration: int) -> None:
+        super().__init__(message)
+        self.iteration = iteration
+
+
+@dataclass
+class TrainResult:
+    """What :func:`train` returns.
+
+    Attributes:
+        params: the trained parameters (new arrays; with early stopping and
+            ``restore_best_weights``, a copy of the best ones).
+        n_iter: iterations run (steps for ``gd``, epochs for minibatch solvers,
+            L-BFGS iterations for ``lbfgs``).
+        loss_curve: the training loss, one value per iteration.
+        validation_scores: the validation score after each iteration, or
+            ``None`` without validation data.
+        best_iteration: the 1-based iteration whose parameters were the best on
+            validation data (and were restored), or ``None``.
+        best_validation_score: the score at ``best_iteration``, or ``None``.
+        converged: whether the run stopped by its own criterion (``tol``, early
+            stopping, or L-BFGS convergence) rather than by ``max_iter``.
+        stop_reason: a short human-readable reason.
+    """
+
+    params: Params
+    n_iter: int
+    loss_curve: list[float]
+    validation_scores: list[float] | None = None
+    best_iteration: int | None = None
+    best_validation_score: float | None = None
+    converged: bool = False
+    stop_reason: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _snapshot(params: Params) -> Params:
+    """Independent copies of the arrays: the update rules modify them in place."""
+    return {key: value.copy() for key, value in params.items()}
+
+
+def _check_int(name: str, value: Any, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{name} must be an integer >= {low}; got {value!r}")
+    if value < low:
+        raise ValueError(f"{name} must be an integer >= {low}; got {value!r}")
+    return int(value)
+
+
+def _check_params(params: Any) -> Params:
+    if not isinstance(params, dict) or not params:
+        raise TypeError(f"params must be a non-empty dict of arrays; got {type(params).__name__}")
+    out = {}
+    for key, value in params.items():
+        a = np.asarray(value)
+        if a.dtype.kind != "f":
+            raise TypeError(f"params[{key!r}] must be a float array; got dtype {a.dtype}")
+        out[key] = a.copy()
+    return out
+
+
+def _diverged(
+    iteration: int, solver: str, learning_rate: float, what: str, cause: Exception | None = None
+) -> TrainingDivergedError:
+    if solver == "lbfgs":
+        hint = "increase reg or rescale the features"
+    else:
+        hint = f"try a smaller learning_rate, e.g. {learning_rate / 10:g} (now {learning_rate:g})"
+    detail = f": {cause}" if cause is not None else ""
+    return TrainingDivergedError(
+        f"training diverged at iteration {iteration} (solver={solver!r}): {what}{detail}; "
+        f"{hint}. The model's previous state is unchanged.",
+        iteration,
+    )
+
+
+def _evaluate(
+    loss_and_grad: LossAndGrad,
+    params: Params,
+    X: np.ndarray,
+    y: np.ndarray,
+    reg: float,
+    iteration: int,
+    solver: str,
+    learning_rate: float,
+    first: bool = False,
+) -> tuple[float, Params]:
+    """loss_and_grad, with NaN/inf (returned, or raised as ValueError) turned into divergence.
+
+    A ValueError at the first evaluation (``first``) is the caller's data or
+    initial parameters and passes through unchanged. Later, the same data have
+    already been accepted, so a ValueError means the parameters left the finite
+    range (the analytic core reports a non-finite W, or scores that overflowed,
+    that way).
+    """
+    try:
+        loss, grads = loss_and_grad(params, X, y, reg)
+    except ValueError as exc:
+        if first:
+            raise
+        raise _diverged(iteration, solver, learning_rate, "the loss is not finite", exc) from exc
+    loss = float(loss)
+    if not math.isfinite(loss):
+        raise _diverged(iteration, solver, learning_rate, f"the loss became {loss}")
+    for key, g in grads.items():
+        if not np.all(np.isfinite(g)):
+            raise _diverged(
+                iteration, solver, learning_rate, f"the gradient of {key} is not finite"
+            )
+    return loss, grads
+
+
+class _Progress:
+    """A tqdm bar showing the current loss when verbose; nothing (not even an import) otherwise."""
+
+    def __init__(self, verbose: bool, total: int, desc: str) -> None:
+        self.bar = None
+        if verbose:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=total, desc=desc, unit="it", leave=True)
+
+    def update(self, loss: float, score: float | None = None) -> None:
+        if self.bar is not None:
+            post = {"loss": f"{loss:.6g}"}
+            if score is not None:
+                post["val"] = f"{score:.4g}"
+            self.bar.set_postfix(post, refresh=False)
+            self.bar.update(1)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _batches(n: int, batch_size: int | None, rng: np.random.Generator) -> Iterator[np.ndarray]:
+    if batch_size is None or batch_size >= n:
+        yield np.arange(n)
+        return
+    order = rng.permutation(n)
+    for start in range(0, n, batch_size):
+        yield order[start : start + batch_size]
+
+
+def train(
+    loss_and_grad: LossAndGrad,
+    params: Params,
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    reg: float = 0.0,
+    solver: str = "gd",
+    learning_rate: float = 1e-2,
+    max_iter: int = 200,
+    tol: float | None = None,
+    n_iter_no_change: int = 10,
+    batch_size: int | None = None,
+    momentum: float = 0.9,
+    beta_1: float = 0.9,
+    beta_2: float = 0.999,
+    epsilon: float = 1e-8,
+    X_val: np.ndarray | None = None,
+    y_val: np.ndarray | None = None,
+    score: Score | None = None,
+    patience: int = 10,
+    restore_best_weights: bool = True,
+    rng: np.random.Generator | None = None,
+    verbose: bool = False,
+    desc: str = "training",
+) -> TrainResult:
+    r"""Minimise ``loss_and_grad`` over ``params``; see the module docstring for the rules.
+
+    Args:
+        loss_and_grad: ``(params, X, y, reg) -> (loss, grads)``, grads keyed like params.
+        params: initial parameters, a dict of float arrays; copied, never modified.
+        X: training samples ``(N, D)``, already validated by the caller.
+        y: training labels ``(N,)``, integers in ``[0, C)``.
+        reg: the L2 strength passed to ``loss_and_grad``.
+        solver: one of :data:`SOLVERS`.
+        learning_rate: step size of the first-order rules (unused by ``lbfgs``).
+        max_iter: the cap on iterations, always applied.
+        tol: convergence tolerance (see the module docstring); ``None`` runs
+            until ``max_iter`` or early stopping.
+        n_iter_no_change: iterations without a ``tol`` improvement before stopping.
+        batch_size: minibatch size for ``sgd``, ``momentum``, ``nesterov`` and
+            ``adam``; ``None`` is the full batch. ``gd`` is always full-batch.
+        momentum, beta_1, beta_2, epsilon: hyperparameters of the update rules.
+        X_val, y_val: validation data; enables early stopping (needs ``score``).
+        score: ``(params, X_val, y_val) -> float``, higher is better (accuracy).
+        patience: iterations in a row without a strictly better validation score
+            before stopping.
+        restore_best_weights: return (a copy of) the best parameters on
+            validation data rather than the last ones.
+        rng: the generator for minibatch shuffles; ``None`` gives
+            ``np.random.default_rng(0)`` (no hidden global state).
+        verbose: show a tqdm progress bar with the current loss.
+        desc: the progress bar's label.
+
+    Returns:
+        A :class:`TrainResult`.
+
+    Raises:
+        TrainingDivergedError: the loss or gradient became NaN or infinite.
+        ValueError, TypeError: for an invalid solver or hyperparameter.
+
+    Example:
+        Least squares on one parameter, :math:`L = (w - 3)^2 / 2`:
+
+        >>> import numpy as np
+        >>> def lg(p, X, y, reg):
+        ...     return 0.5 * float((p["w"][0] - 3.0) ** 2), {"w": p["w"] - 3.0}
+        >>> res = train(lg, {"w": np.zeros(1)}, np.zeros((1, 1)), np.zeros(1, int),
+        ...             learning_rate=0.5, max_iter=3)
+        >>> res.params["w"], res.loss_curve   # halfway to 3 at every step
+        (array([2.625]), [4.5, 1.125, 0.28125])
+    """
+    if solver not in SOLVERS:
+        raise ValueError(f"solver must be one of {list(SOLVERS)}; got {solver!r}")
+    max_iter = _check_int("max_iter", max_iter, 1)
+    n_iter_no_change = _check_int("n_iter_no_change", n_iter_no_change, 1)
+    patience = _check_int("patience", patience, 1)
+    if batch_size is not None:
+        batch_size = _check_int("batch_size", batch_size, 1)
+        if solver == "gd":
+            raise ValueError(
+                "batch_size must be None for solver='gd' (full-batch gradient descent); "
+                f"got {batch_size}. Use solver='sgd' for minibatches"
+            )
+    if solver == "sgd" and batch_size is None:
+        batch_size = min(200, X.shape[0])  # scikit-learn's "auto"
+    if tol is not None and not (math.isfinite(tol) and tol >= 0):
+        raise ValueError(f"tol must be a finite number >= 0 or None; got {tol!r}")
+    validating = X_val is not None or y_val is not None
+    if validating and (X_val is None or y_val is None or score is None):
+        raise ValueError("early stopping needs X_val, y_val and score together")
+    if validating and solver == "lbfgs":
+        raise ValueError(
+            "early stopping needs a first-order solver (gd, sgd, momentum, nesterov, adam); "
+            "lbfgs minimises to the optimum"
+        )
+    current = _check_params(params)
+    if rng is None:
+        rng = np.random.default_rng(0)
+    if solver == "lbfgs":
+        return _train_lbfgs(loss_and_grad, current, X, y, reg, max_iter, tol, verbose, desc)
+    rule = make_optimizer(
+        solver, learning_rate, momentum=momentum, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon
+    )
+
+    n = X.shape[0]
+    loss_curve: list[float] = []
+    val_scores: list[float] | None = [] if validating else None
+    best_score, best_iter, best_params = -math.inf, None, None
+    since_best = 0
+    best_loss, since_loss_improved = math.inf, 0
+    converged, reason = False, f"reached max_iter={max_iter}"
+    progress = _Progress(verbose, max_iter, desc)
+    it = n_steps = 0
+    try:
+        for it in range(1, max_iter + 1):
+            epoch_loss = 0.0
+            for idx in _batches(n, batch_size, rng):
+                full = idx.shape[0] == n
+                Xb, yb = (X, y) if full else (X[idx], y[idx])
+                loss, grads = _evaluate(
+                    loss_and_grad, current, Xb, yb, reg, it, solver, learning_rate, n_steps == 0
+                )
+                n_steps += 1
+                rule.step(current, grads)
+                epoch_loss += loss * idx.shape[0]
+            epoch_loss /= n
+            loss_curve.append(epoch_loss)
+
+            val = None
+            if val_scores is not None:
+                val = float(score(current, X_val, y_val))  # type: ignore[misc,arg-type]
+                val_scores.append(val)
+                if val > best_score:  # strictly better, as the post counts
+                    best_score, best_iter, best_params = val, it, _snapshot(current)
+                    since_best = 0
+                else:
+                    since_best += 1
+            progress.update(epoch_loss, val)
+
+            if val_scores is not None and since_best >= patience:
+                converged = True
+                reason = f"no better validation score for {patience} iterations"
+                break
+            if tol is not None:
+                if epoch_loss > best_loss - tol:
+                    since_loss_improved += 1
+                else:
+                    since_loss_improved = 0
+                best_loss = min(best_loss, epoch_loss)
+                if since_loss_improved >= n_iter_no_change:
+                    converged = True
+                    reason = (
+                        f"training loss improved by less than tol={tol:g} "
+                        f"for {n_iter_no_change} iterations"
+                    )
+                    break
+    finally:
+        progress.close()
+
+    # The last step's update has not been through loss_and_grad yet.
+    for key, value in current.items():
+        if not np.all(np.isfinite(value)):
+            raise _diverged(it, solver, learning_rate, f"{key} is not finite after the update")
+
+    final = current
+    if val_scores is not None and restore_best_weights and best_params is not None:
+        final = best_params
+    return TrainResult(
+        params=final,
+        n_iter=it,
+        loss_curve=loss_curve,
+        validation_scores=val_scores,
+        best_iteration=best_iter,
+        best_validation_score=None if best_iter is None else best_score,
+        converged=converged,
+        stop_reason=reason,
+    )
+
+
+def _train_lbfgs(
+    loss_and_grad: LossAndGrad,
+    params: Params,
+    X: np.ndarray,
+    y: np.ndarray,
+    reg: float,
+    max_iter: int,
+    tol: float | None,
+    verbose: bool,
+    desc: str,
+) -> TrainResult:
+    """L-BFGS-B on the flattened parameters, with the analytic gradient (``jac=True``)."""
+    from scipy.optimize import minimize
+
+    keys = list(params)
+    shapes = [params[k].shape for k in keys]
+    sizes = [params[k].size for k in keys]
+    splits = np.cumsum(sizes)[:-1]
+
+    def unflatten(theta: np.ndarray) -> Params:
+        return {
+            k: part.reshape(s)
+            for k, s, part in zip(keys, shapes, np.split(theta, splits), strict=True)
+        }
+
+    n_evals = 0
+
+    def fun(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        nonlocal n_evals
+        n_evals += 1
+        loss, grads = _evaluate(
+            loss_and_grad,
+            unflatten(theta),
+            X,
+            y,
+            reg,
+            len(loss_curve) + 1,
+            "lbfgs",
+            0.0,
+            n_evals == 1,
+        )
+        return loss, np.concatenate([np.ravel(grads[k]) for k in keys])
+
+    loss_curve: list[float] = []
+    progress = _Progress(verbose, max_iter, desc)
+
+    def callback(intermediate_result: Any) -> None:
+        loss_curve.append(float(intermediate_result.fun))
+        progress.update(float(intermediate_result.fun))
+
+    theta0 = np.concatenate([params[k].ravel() for k in keys]).astype(np.float64)
+    try:
+        res = minimize(
+            fun,
+            theta0,
+            method="L-BFGS-B",
+            jac=True,
+            callback=callback,
+            options={
+                "maxiter": max_iter,
+                # As scikit-learn's LogisticRegression: stop on the gradient (gtol),
+                # not on a relative loss change of ~1e-9 that lands short of the optimum.
+                "gtol": 1e-4 if tol is None else tol,
+                "ftol": 64 * np.finfo(np.float64).eps,
+                "maxls": 50,
+            },
+        )
+    finally:
+        progress.close()
+    return TrainResult(
+        params={k: np.array(v) for k, v in unflatten(res.x).items()},
+        n_iter=int(res.nit),
+        loss_curve=loss_curve,
+        converged=bool(res.success),
+        stop_reason=str(res.message),
+        extra={"n_function_evals": n_evals, "final_loss": float(res.fun)},
+    )
