@@ -33,17 +33,75 @@ class Tolerances:
     O(1) terms summed into them (for example, db sums to 0 exactly in exact
     arithmetic). A few hundred eps."""
 
+    exact_rtol: float
+    """Three-way check, ANALYTIC vs JAX, per entry: both are exact formulas, so
+    they differ by rounding only. Relative part of the tolerance
+    ``exact_rtol * |JAX| + exact_atol_factor * eps * scale``. In float64 1e-13
+    (about 450 eps): far below any derivation error worth catching (a factor
+    1 + 1e-6 on one entry fails by seven orders of magnitude), far above the
+    1e-16..1e-15 the two agree to on ordinary problems (scripts/oracle_timing.py
+    and the property suite measure it). In float32 the analytic side is float32
+    and JAX is the float64 truth, so it is float32 rounding that is measured."""
+
+    exact_atol_factor: float
+    """Absolute part of the ANALYTIC vs JAX tolerance, in units of ``eps * scale``
+    where ``scale`` is the size of the terms that round into that entry (for
+    softmax: the mean over samples of |x| times (1 + 2 max|F|), because an
+    error eps*|F| in a score moves every probability by that relative amount;
+    see verification.compare). Rounding of a sum of terms is bounded by a small
+    multiple of eps times the sum of their magnitudes; 64 covers a dot product
+    of D terms, exp, a sum over C, a log and a mean over N in either dtype
+    (measured: the largest ratio |ANALYTIC - JAX| / (eps * scale) over the
+    property suite's problems stays below 4). This floor is what lets entries
+    that are 0 in exact arithmetic (db at a balanced point, saturated
+    probabilities) pass without a relative test on noise."""
+
+    fd_roundoff_factor: float
+    """Finite differences (always run in float64): the error of one evaluation
+    of f is taken to be ``fd_roundoff_factor * eps * f_scale``, f_scale being
+    the magnitude of the terms f sums (for softmax the same scale as the
+    loss's). 16: the rounding of a loss evaluation is a few eps per operation
+    on the longest chain (a D-term dot, exp, a C-term sum, log, an N-term mean),
+    accumulating like a random walk; 16 is above every measured case and still
+    leaves the finite-difference bound near 1e-10 relative in float64, tight
+    enough to fail a factor 1 + 1e-6."""
+
+    fd_inconclusive_rtol: float
+    """Where the finite-difference bound of an entry exceeds this fraction of
+    the entry's scale, FD cannot resolve an error of a derivation-sized
+    fraction (a wrong factor of 1.001 needs a bound below 1e-3), so a passing
+    comparison there is reported "inconclusive" instead of "pass". 1e-4 leaves
+    a margin of ten below the smallest error the suite promises to catch."""
+
 
 TOLERANCES: dict[np.dtype, Tolerances] = {
     np.dtype(np.float64): Tolerances(
-        eps=float(np.finfo(np.float64).eps), paths_rtol=1e-12, paths_atol=1e-13
+        eps=float(np.finfo(np.float64).eps),
+        paths_rtol=1e-12,
+        paths_atol=1e-13,
+        exact_rtol=1e-13,
+        exact_atol_factor=64.0,
+        fd_roundoff_factor=16.0,
+        fd_inconclusive_rtol=1e-4,
     ),
     # float32: eps = 1.2e-7. Paths accumulate differently (the naive loop sums in
     # float64, the core in float32 BLAS), so agreement is bounded by float32
     # rounding of a GEMM with D terms per entry: ~ sqrt(D) eps. 2e-5 (about 170
     # eps) covers D in the hundreds; atol likewise.
+    # Three-way check in float32: the analytic gradient is computed in float32
+    # and compared with the float64 JAX truth at the same (exactly representable)
+    # point. exact_rtol 1e-5 is about 84 float32 eps: a GEMM of D terms and the
+    # softmax lose a few eps each. FD is never run in float32 (its verdict would
+    # mean nothing: eps^(1/5) = 0.04 steps, 1e-3 relative bounds); the fd_*
+    # numbers are float64's, repeated so that every row is complete.
     np.dtype(np.float32): Tolerances(
-        eps=float(np.finfo(np.float32).eps), paths_rtol=2e-5, paths_atol=2e-6
+        eps=float(np.finfo(np.float32).eps),
+        paths_rtol=2e-5,
+        paths_atol=2e-6,
+        exact_rtol=1e-5,
+        exact_atol_factor=64.0,
+        fd_roundoff_factor=16.0,
+        fd_inconclusive_rtol=1e-4,
     ),
 }
 

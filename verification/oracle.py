@@ -1,0 +1,329 @@
+r"""The oracle: each model's loss restated from the math in ``jax.numpy``, differentiated by JAX.
+
+The softmax loss below is written from the formula in DESIGN.md, not from the
+NumPy code it checks::
+
+    F = X W + b                                                  (N, C)
+    L = mean_n [ logsumexp(F_n) - F_{n, y_n} ] + 0.5 reg sum(W**2)
+
+and its gradient is whatever :func:`jax.value_and_grad` makes of it. The
+oracle is the reference *definition* of the loss in the three-way check:
+finite differences differentiate this forward (see ``docs/verification.md``).
+
+**Precision.** 64-bit floats are enabled here, once, before any JAX array
+exists; this is the only place in the project that touches the flag. Every
+function computes in float64 unless ``dtype=np.float32`` is asked for.
+
+**Compilation.** :func:`jax.jit` compiles once per input *shape*, and a
+compile costs far more than a call (``scripts/oracle_timing.py`` measures it:
+of the order of 0.1-0.5 s against tens of microseconds). A property suite
+draws hundreds of problems of different shapes, so the inputs are padded to
+bucketed shapes (powers of two with a floor, :func:`bucket`) and the padding
+is masked out *exactly*: padded samples are zero rows whose terms are
+replaced by 0 before the mean, which divides by the true N; padded classes
+get score ``-inf``, whose exponential is exactly 0, so they change neither
+the log-sum-exp nor its gradient; padded features are zero columns of X and
+zero rows of W, which add exact zeros to every score and to the penalty.
+Every problem with N <= 32, D <= 8 and C <= 8 therefore shares one compiled
+function.
+
+**Adding a model.** A model is a pure loss ``loss_fn(params, data) -> scalar``
+over dicts of padded arrays, wrapped in a :class:`JaxLoss` (which jit-compiles
+its value-and-gradient and a batched forward for finite differences), plus a
+small public wrapper that validates and pads the user's arrays and slices the
+gradient back. The two-layer network adds exactly these three pieces.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import jax
+
+# Before any array is made: JAX fixes an array's precision when it is created.
+jax.config.update("jax_enable_x64", True)
+
+import jax.numpy as jnp  # noqa: E402  (must follow the x64 flag)
+import numpy as np  # noqa: E402
+
+__all__ = [
+    "JaxLoss",
+    "bucket",
+    "loss",
+    "loss_and_grad",
+    "loss_batch",
+    "pad_to",
+    "softmax_loss",
+]
+
+# Floors of the padded shapes. Below them every problem shares one compiled
+# function; the property suite's problems (N <= 20, D <= 6, C <= 6) all do.
+MIN_SAMPLES = 32
+MIN_FEATURES = 8
+MIN_CLASSES = 8
+
+# Largest number of padded score entries (batch x N x C) one batched forward
+# holds; it bounds memory at ~16 MB of float64 however large N is.
+MAX_BATCH_ENTRIES = 2**21
+MAX_BATCH = 128
+
+
+def bucket(n: int, minimum: int) -> int:
+    """The padded size for a dimension of size ``n``: ``minimum`` or the next power of two.
+
+    Example:
+        >>> bucket(5, 8), bucket(8, 8), bucket(9, 8), bucket(1000, 32)
+        (8, 8, 16, 1024)
+    """
+    if n <= minimum:
+        return minimum
+    return 1 << (n - 1).bit_length()
+
+
+def pad_to(a: np.ndarray, shape: tuple[int, ...], fill: float = 0) -> np.ndarray:
+    """``a`` copied into the top-left corner of a new array of ``shape``, the rest ``fill``.
+
+    Example:
+        >>> pad_to(np.array([1.0, 2.0]), (4,))
+        array([1., 2., 0., 0.])
+    """
+    out = np.full(shape, fill, dtype=a.dtype)
+    out[tuple(slice(0, s) for s in a.shape)] = a
+    return out
+
+
+class JaxLoss:
+    """A scalar loss ``loss_fn(params, data)``, jit-compiled twice: value-and-gradient, batched.
+
+    ``params`` and ``data`` are dicts of arrays; the gradient is taken with
+    respect to ``params`` only. :meth:`batch` evaluates the loss at ``K`` sets
+    of parameters (each array with a leading axis of length K) in chunks of a
+    fixed size, so that K does not cause a compile either.
+
+    Example:
+        >>> sq = JaxLoss(lambda p, d: jnp.sum((p["w"] - d["t"]) ** 2))
+        >>> value, grads = sq.value_and_grad({"w": np.array([1.0, 2.0])}, {"t": np.zeros(2)})
+        >>> value, grads["w"]
+        (5.0, array([2., 4.]))
+        >>> sq.batch({"w": np.array([[1.0, 0.0], [0.0, 3.0]])}, {"t": np.zeros(2)}, chunk=4)
+        array([1., 9.])
+    """
+
+    def __init__(self, loss_fn: Callable[[Mapping[str, Any], Mapping[str, Any]], Any]) -> None:
+        self.loss_fn = loss_fn
+        self._value_and_grad = jax.jit(jax.value_and_grad(loss_fn))
+        self._batch = jax.jit(jax.vmap(loss_fn, in_axes=(0, None)))
+
+    def value_and_grad(
+        self, params: Mapping[str, np.ndarray], data: Mapping[str, np.ndarray]
+    ) -> tuple[float, dict[str, np.ndarray]]:
+        """The loss and its gradient with respect to every array of ``params``, as NumPy."""
+        value, grads = self._value_and_grad(dict(params), dict(data))
+        return float(value), {k: np.asarray(v) for k, v in grads.items()}
+
+    def batch(
+        self, params: Mapping[str, np.ndarray], data: Mapping[str, np.ndarray], *, chunk: int
+    ) -> np.ndarray:
+        """The loss at each of K parameter sets (leading axis K), in chunks of ``chunk``.
+
+        The last chunk is padded with copies of the first parameter set, so
+        every call has the same shape and reuses one compiled function.
+        """
+        k = next(iter(params.values())).shape[0]
+        out = np.empty(k)
+        for start in range(0, k, chunk):
+            stop = min(start + chunk, k)
+            piece = {}
+            for name, a in params.items():
+                part = a[start:stop]
+                if stop - start < chunk:
+                    filler = np.broadcast_to(a[:1], (chunk - (stop - start), *a.shape[1:]))
+                    part = np.concatenate([part, filler])
+                piece[name] = part
+            out[start:stop] = np.asarray(self._batch(piece, dict(data)))[: stop - start]
+        return out
+
+
+# --- the softmax classifier ---------------------------------------------------
+
+
+def softmax_loss(params: Mapping[str, Any], data: Mapping[str, Any]) -> Any:
+    r"""The softmax cross-entropy loss of DESIGN.md, on padded arrays with masks.
+
+    .. math::
+        L = \frac{1}{N}\sum_{n} \Big[\operatorname{logsumexp}_j F_{nj} - F_{n y_n}\Big]
+            + \frac{\lambda}{2} \sum_{dc} W_{dc}^2, \qquad F = XW + b
+
+    ``params``: ``W`` (D', C'), ``b`` (C',). ``data``: ``X`` (N', D'), ``y``
+    (N',) int, ``row_mask`` (N',) and ``class_mask`` (C',) bool, ``n`` the true
+    N and ``reg``, both 0-d arrays of the working dtype. Primes mark padded
+    sizes; padded entries contribute exactly nothing (see the module's notes).
+    """
+    W, b = params["W"], params["b"]
+    scores = data["X"] @ W + b
+    scores = jnp.where(data["class_mask"], scores, -jnp.inf)
+    lse = jax.nn.logsumexp(scores, axis=1)
+    # The correct class's score, picked by label (the one-hot row times F).
+    correct = jnp.take_along_axis(scores, data["y"][:, None], axis=1)[:, 0]
+    per_sample = jnp.where(data["row_mask"], lse - correct, 0.0)
+    return jnp.sum(per_sample) / data["n"] + 0.5 * data["reg"] * jnp.sum(W * W)
+
+
+_SOFTMAX = JaxLoss(softmax_loss)
+
+
+def _float_array(name: str, value: Any, ndim: int) -> np.ndarray:
+    a = np.asarray(value)
+    if a.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold real numbers; got dtype {a.dtype}")
+    if a.ndim != ndim:
+        raise ValueError(f"{name} must have {ndim} dimension(s); got shape {a.shape}")
+    return a
+
+
+def check_softmax_inputs(
+    W: Any, b: Any, X: Any, y: Any, reg: Any
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
+    """Validate a softmax problem for the oracle; return ``(W, b, X, y, reg)``, arrays uncopied.
+
+    The oracle validates for itself: JAX clamps or fills out-of-range gathers
+    silently, and verification imports nothing private from softmax_ref.
+    Messages name the argument, what it got and what was expected.
+
+    Example:
+        >>> check_softmax_inputs(np.zeros((2, 3)), np.zeros(3), np.zeros((4, 2)), [0, 1, 2, 3], 0.0)
+        Traceback (most recent call last):
+        ...
+        ValueError: y must hold labels in [0, 3); got values from 0 to 3
+    """
+    X = _float_array("X", X, 2)
+    W = _float_array("W", W, 2)
+    b = _float_array("b", b, 1)
+    n, d = X.shape
+    if n == 0 or d == 0:
+        raise ValueError(f"X must have N >= 1 rows and D >= 1 columns; got shape {X.shape}")
+    if W.shape[0] != d or W.shape[1] < 1:
+        raise ValueError(f"W must have shape (D, C) with D = {d} and C >= 1; got shape {W.shape}")
+    c = W.shape[1]
+    if b.shape != (c,):
+        raise ValueError(f"b must have shape ({c},) to match W; got shape {b.shape}")
+    labels = np.asarray(y)
+    if labels.dtype.kind not in "iu" or labels.shape != (n,):
+        raise ValueError(
+            f"y must be ({n},) integer labels in [0, {c}); "
+            f"got shape {labels.shape} and dtype {labels.dtype}"
+        )
+    if labels.min() < 0 or labels.max() >= c:
+        raise ValueError(
+            f"y must hold labels in [0, {c}); got values from {labels.min()} to {labels.max()}"
+        )
+    for name, a in (("W", W), ("b", b), ("X", X)):
+        if not np.all(np.isfinite(a)):
+            raise ValueError(
+                f"{name} must be finite; got a NaN or inf in {name} of shape {a.shape}"
+            )
+    if isinstance(reg, bool) or not isinstance(reg, (int, float, np.integer, np.floating)):
+        raise TypeError(f"reg must be a real number >= 0; got {reg!r}")
+    reg_value = float(reg)
+    if not (np.isfinite(reg_value) and reg_value >= 0):
+        raise ValueError(f"reg must be a finite number >= 0; got {reg!r}")
+    return W, b, X, labels, reg_value
+
+
+def _softmax_data(
+    X: np.ndarray, y: np.ndarray, reg: float, dtype: np.dtype, c: int
+) -> tuple[dict[str, np.ndarray], tuple[int, int, int]]:
+    n, d = X.shape
+    shape = (bucket(n, MIN_SAMPLES), bucket(d, MIN_FEATURES), bucket(c, MIN_CLASSES))
+    data = {
+        "X": pad_to(X.astype(dtype), shape[:2]),
+        "y": pad_to(y.astype(np.int32), shape[:1]),
+        "row_mask": np.arange(shape[0]) < n,
+        "class_mask": np.arange(shape[2]) < c,
+        "n": np.asarray(n, dtype=dtype),
+        "reg": np.asarray(reg, dtype=dtype),
+    }
+    return data, shape
+
+
+def loss_and_grad(
+    W: Any, b: Any, X: Any, y: Any, reg: float = 0.0, *, dtype: Any = np.float64
+) -> tuple[float, np.ndarray, np.ndarray]:
+    r"""The softmax loss and its gradient with respect to W and b, by JAX autodiff.
+
+    Args:
+        W: weights, shape ``(D, C)``.
+        b: biases, shape ``(C,)``.
+        X: samples, shape ``(N, D)``.
+        y: labels, shape ``(N,)``, integers in ``[0, C)``.
+        reg: the L2 strength :math:`\lambda \ge 0` (on W only).
+        dtype: the working precision, float64 (default) or float32. Inputs are
+            cast to it; float32 inputs are exact in float64.
+
+    Returns:
+        ``(loss, dW, db)``: a Python float and NumPy arrays of shapes ``(D, C)``
+        and ``(C,)`` in ``dtype``.
+
+    Example:
+        >>> L, dW, db = loss_and_grad(np.zeros((2, 2)), np.zeros(2), np.eye(2), np.array([0, 1]))
+        >>> round(L, 12)   # log 2
+        0.69314718056
+        >>> dW
+        array([[-0.25,  0.25],
+               [ 0.25, -0.25]])
+        >>> db
+        array([0., 0.])
+    """
+    dt = np.dtype(dtype)
+    W, b, X, y, reg = check_softmax_inputs(W, b, X, y, reg)
+    d, c = W.shape
+    data, (_, dp, cp) = _softmax_data(X, y, reg, dt, c)
+    params = {"W": pad_to(W.astype(dt), (dp, cp)), "b": pad_to(b.astype(dt), (cp,))}
+    value, grads = _SOFTMAX.value_and_grad(params, data)
+    return value, grads["W"][:d, :c].copy(), grads["b"][:c].copy()
+
+
+def loss(W: Any, b: Any, X: Any, y: Any, reg: float = 0.0, *, dtype: Any = np.float64) -> float:
+    """The oracle's forward: the softmax loss alone (see :func:`loss_and_grad`).
+
+    Example:
+        >>> W = np.zeros((1, 3)); b = np.array([0.0, 800.0, -800.0])
+        >>> loss(W, b, np.zeros((1, 1)), np.array([2]))
+        1600.0
+    """
+    dt = np.dtype(dtype)
+    W, b, X, y, reg = check_softmax_inputs(W, b, X, y, reg)
+    Ws, bs = W[None], b[None]
+    return float(loss_batch(Ws, bs, X, y, reg, dtype=dt)[0])
+
+
+def loss_batch(
+    Ws: Any, bs: Any, X: Any, y: Any, reg: float = 0.0, *, dtype: Any = np.float64
+) -> np.ndarray:
+    """The softmax loss at K parameter sets at once: ``Ws`` (K, D, C), ``bs`` (K, C) -> (K,).
+
+    This is the forward that finite differences differentiate: one call
+    evaluates every perturbed point of a stencil.
+
+    Example:
+        >>> Ws = np.zeros((2, 1, 2)); bs = np.array([[0.0, 0.0], [0.0, np.log(3.0)]])
+        >>> loss_batch(Ws, bs, np.ones((1, 1)), np.array([1]))   # log 2, log(4/3)
+        array([0.69314718, 0.28768207])
+    """
+    dt = np.dtype(dtype)
+    Ws, bs = np.asarray(Ws), np.asarray(bs)
+    if Ws.ndim != 3 or bs.ndim != 2 or bs.shape[0] != Ws.shape[0]:
+        raise ValueError(
+            f"Ws must have shape (K, D, C) and bs (K, C); got {Ws.shape} and {bs.shape}"
+        )
+    _, _, X, y, reg = check_softmax_inputs(Ws[0], bs[0], X, y, reg)
+    k, _, c = Ws.shape
+    data, (n_pad, dp, cp) = _softmax_data(X, y, reg, dt, c)
+    chunk = max(1, min(MAX_BATCH, MAX_BATCH_ENTRIES // (n_pad * cp)))
+    chunk = 1 << (chunk.bit_length() - 1)  # a power of two: few distinct shapes
+    params = {
+        "W": pad_to(Ws.astype(dt), (k, dp, cp)),
+        "b": pad_to(bs.astype(dt), (k, cp)),
+    }
+    return _SOFTMAX.batch(params, data, chunk=chunk)
