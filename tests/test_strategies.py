@@ -1,0 +1,243 @@
+"""The problem strategies produce what they promise.
+
+The property suite is only as strong as the problems it is fed: a strategy
+that silently produced only ordinary problems, or labels outside [0, C), would
+make every property test pass for the wrong reason. So the strategies are
+tested like any other code: each family's promise holds on every example, and
+over a reproducible sample every family and every special case is reached.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import pytest
+from hypothesis import Phase, find, given, settings
+
+from verification import strategies as vs
+from verification.strategies import FAMILIES, Problem, problems
+
+# Reproducible samples for distribution checks: the same examples on every run,
+# so "reached at least once" cannot flicker between runs.
+SAMPLE = settings(
+    max_examples=300, derandomize=True, database=None, phases=[Phase.generate], deadline=None
+)
+
+
+# The per-example promises are cheap to check but each problem costs ~10 ms to
+# draw; a quarter of the profile's examples per family keeps this file to a few
+# seconds under ci while nightly still draws hundreds per family.
+PROMISES = settings(max_examples=max(10, settings().max_examples // 4))
+
+
+@functools.cache
+def draw_sample(family: str | None, n_examples: int) -> list[Problem]:
+    """``n_examples`` problems drawn reproducibly from one family (None: all of them)."""
+    strategy = problems() if family is None else FAMILIES[family]()
+    seen: list[Problem] = []
+
+    @settings(SAMPLE, max_examples=n_examples)
+    @given(strategy)
+    def collect(value):
+        seen.append(value)
+
+    collect()
+    return seen
+
+
+def scores(p: Problem) -> np.ndarray:
+    # In float64 whatever the problem's dtype: the promises are about the
+    # problem's values, not about rounding in one dtype.
+    return p.X.astype(np.float64) @ p.W.astype(np.float64) + p.b.astype(np.float64)
+
+
+def assert_well_formed(p: Problem) -> None:
+    n, d, c = p.shape
+    assert 1 <= n <= vs.MAX_N
+    assert 1 <= d <= vs.MAX_D
+    assert 2 <= c <= vs.MAX_C
+    assert p.W.shape == (d, c)
+    assert p.b.shape == (c,)
+    assert p.X.shape == (n, d)
+    assert p.y.shape == (n,)
+    assert p.dtype in (np.float32, np.float64)
+    assert p.W.dtype == p.b.dtype == p.X.dtype == p.dtype
+    assert p.y.dtype.kind == "i"
+    for a in (p.W, p.b, p.X):
+        assert np.all(np.isfinite(a))
+    assert np.all((p.y >= 0) & (p.y < c))
+    assert isinstance(p.reg, float)
+    assert np.isfinite(p.reg)
+    assert p.reg >= 0
+    assert p.family in FAMILIES
+    for a in (p.W, p.b, p.X, p.y):
+        assert not a.flags.writeable
+
+
+@given(problems())
+def test_every_problem_is_well_formed(p):
+    assert_well_formed(p)
+
+
+@PROMISES
+@given(vs.ordinary_problems())
+def test_ordinary_bounds(p):
+    assert p.family == "ordinary"
+    assert p.dtype == np.float64
+    assert np.max(np.abs(p.X)) <= vs.X_BOUND
+    assert np.max(np.abs(p.W)) <= vs.W_BOUND
+    assert np.max(np.abs(p.b)) <= vs.B_BOUND
+    assert p.reg <= 1.0
+
+
+@PROMISES
+@given(vs.extreme_problems())
+def test_extreme_scores(p):
+    assert p.family == "extreme"
+    F = scores(p)
+    low, high = vs.EXTREME_SCALE
+    assert np.max(np.abs(F)) >= low
+    # Bounded well below overflow of the loss: |F| <= 6 s + s/4 + s/4 at s <= 1e5.
+    assert np.max(np.abs(F)) <= 7 * high
+    # In every row some class trails the winner by at least 1.5 s >= 1500, so
+    # its probability e^(F - max F) is below e^-1500: exactly 0 in float64.
+    margin = F.max(axis=1) - F.min(axis=1)
+    assert np.all(margin >= 1.5 * low)
+    assert np.all(np.exp(F.min(axis=1) - F.max(axis=1)) == 0.0)
+
+
+@PROMISES
+@given(vs.tied_problems())
+def test_tied_scores(p):
+    assert p.family == "tied"
+    _, _, c = p.shape
+    # Some pair of classes has identical weights and bias, hence identical scores.
+    pairs = [
+        (i, j)
+        for i in range(c)
+        for j in range(i + 1, c)
+        if np.array_equal(p.W[:, i], p.W[:, j]) and p.b[i] == p.b[j]
+    ]
+    assert pairs
+
+
+@PROMISES
+@given(vs.absent_class_problems())
+def test_absent_class(p):
+    assert p.family == "absent"
+    assert set(p.y.tolist()) < set(range(p.shape[2]))
+
+
+@PROMISES
+@given(vs.single_sample_problems())
+def test_single_sample(p):
+    assert p.family == "single_sample"
+    assert p.shape[0] == 1
+
+
+@PROMISES
+@given(vs.single_feature_problems())
+def test_single_feature(p):
+    assert p.family == "single_feature"
+    assert p.shape[1] == 1
+
+
+@PROMISES
+@given(vs.large_reg_problems())
+def test_large_reg(p):
+    assert p.family == "large_reg"
+    assert vs.LARGE_REG[0] <= p.reg <= vs.LARGE_REG[1]
+
+
+@PROMISES
+@given(vs.float32_problems())
+def test_float32(p):
+    assert p.family == "float32"
+    assert p.dtype == np.float32
+
+
+@PROMISES
+@given(problems())
+def test_repr_rebuilds_the_problem_exactly(p):
+    # The repr is what gets pasted into @example: it must give the same bits.
+    q = eval(repr(p), {"np": np, "Problem": Problem})
+    assert q.family == p.family
+    assert q.reg == p.reg
+    for a, b in zip(q.args[:4], p.args[:4], strict=True):
+        assert a.dtype == b.dtype
+        assert a.shape == b.shape
+        assert a.tobytes() == b.tobytes()
+
+
+# --- every family and every special case is reached --------------------------
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_every_family_is_reached(family):
+    # find() raises NoSuchExample if no problem of the family is drawn within
+    # SAMPLE's 300 examples.
+    p = find(problems(), lambda p: p.family == family, settings=SAMPLE)
+    assert p.family == family
+
+
+def test_problems_can_be_restricted_to_families():
+    seen = set()
+
+    @settings(SAMPLE, max_examples=50)
+    @given(problems(["tied", "float32"]))
+    def collect(p):
+        seen.add(p.family)
+
+    collect()
+    assert seen == {"tied", "float32"}
+
+
+@pytest.mark.parametrize("families", [["nope"], [], ["ordinary", "Ordinary"]])
+def test_problems_rejects_unknown_families(families):
+    with pytest.raises(ValueError, match="families must be a non-empty list"):
+        problems(families)
+
+
+def test_d_differs_from_c_most_of_the_time():
+    # A transposed dW passes unnoticed only when D == C; most problems must
+    # have D != C, and D == C must still occur (square W is valid too).
+    shapes = [p.shape for p in draw_sample(None, 100)]
+    differs = sum(d != c for _, d, c in shapes)
+    assert differs >= 0.6 * len(shapes)
+    assert differs < len(shapes)
+
+
+def test_special_values_are_reached():
+    sample = draw_sample("ordinary", 100)
+    regs = [p.reg for p in sample]
+    assert 0.0 in regs
+    assert any(r > 0 for r in regs)
+    shapes = [p.shape for p in sample]
+    assert any(n == 1 for n, _, _ in shapes)
+    assert any(n > vs.MAX_N // 2 for n, _, _ in shapes)
+    assert any(c == vs.MAX_C for _, _, c in shapes)
+    assert any(d == vs.MAX_D for _, d, _ in shapes)
+    # Labels: a problem with more than one distinct label, and all C classes used.
+    assert any(len(set(p.y.tolist())) > 1 for p in sample)
+    assert any(len(set(p.y.tolist())) == p.shape[2] for p in sample)
+
+
+def test_extreme_reaches_overflow_and_both_mechanisms():
+    sample = draw_sample("extreme", 60)
+    top = [scores(p).max() for p in sample]
+    # exp overflows float64 above log(max float) = 709.78.
+    assert any(t > np.log(np.finfo(np.float64).max) for t in top)
+    # The bias mechanism sets b_k = 3 s (>= 3e3); the weight mechanism keeps |b| <= s / 4.
+    big_bias = [np.max(np.abs(p.b)) >= 3 * vs.EXTREME_SCALE[0] for p in sample]
+    assert any(big_bias)
+    assert not all(big_bias)
+
+
+def test_tied_reaches_all_tied_and_partly_tied():
+    sample = draw_sample("tied", 60)
+    distinct = [
+        len({(p.W[:, i].tobytes(), float(p.b[i])) for i in range(p.shape[2])}) for p in sample
+    ]
+    assert 1 in distinct  # every class tied
+    assert any(1 < m for m in distinct)  # some tied, some not
