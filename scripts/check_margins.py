@@ -18,7 +18,8 @@ from collections import defaultdict
 
 import numpy as np
 
-from verification import check_softmax
+import softmax_ref as sr
+from verification import check_softmax, oracle
 from verification.compare import softmax_scales
 from verification.tolerances import tolerances_for
 
@@ -82,12 +83,9 @@ def main() -> None:
                 worst[family][key] = max(worst[family][key], ratio)
             verdicts[family][c.verdict] += 1
         # |ANALYTIC - JAX| in units of eps * scale, the tight comparison's floor.
-        import softmax_ref as sr
-        from verification import oracle
-
         dt = X.dtype
         eps = tolerances_for(dt).eps
-        scales, loss_scale, _ = softmax_scales(W, b, X, y, reg)
+        scales, _, _ = softmax_scales(W, b, X, y, reg)
         _, dW, db = sr.loss_and_grad(W, b, X, y, reg)
         _, jW, jb = oracle.loss_and_grad(W, b, X.astype(np.float64), y, reg)
         for name, a, j in (("W", dW, jW), ("b", db, jb)):
