@@ -26,7 +26,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="the main job on the blog post's toy data set")
+    # demo.py and model_cli.py import only argparse and numpy at top level.
+    from softmax_ref.demo import configure_parser as configure_demo
+
+    configure_demo(demo)
     demo.set_defaults(func=_demo)
+    from softmax_ref.model_cli import configure_predict, configure_train, run_predict, run_train
+
+    train = sub.add_parser("train", help="fit a SoftmaxClassifier to a CSV or .npz file")
+    configure_train(train)
+    train.set_defaults(func=run_train)
+    predict = sub.add_parser("predict", help="predict with a saved model on a CSV or .npz file")
+    configure_predict(predict)
+    predict.set_defaults(func=run_predict)
     verify = sub.add_parser(
         "verify", help="three-way check (analytic, JAX, finite differences) of a gradient"
     )

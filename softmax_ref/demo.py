@@ -1,32 +1,398 @@
-"""``softmax-ref demo``: the loss and gradient on the blog post's toy data set."""
+"""``softmax-ref demo``: the blog post's experiments, reproduced, verified and drawn.
+
+On the post's exact data set (:func:`~softmax_ref.datasets.blog_2016`) and on
+the one its code gives today (:func:`~softmax_ref.datasets.toy`), the demo
+
+1. runs the post's two experiments with its ``Softmax`` API (learning rate
+   1e-2, reg 0.1): ``train`` for 1000 iterations on all 1000 samples, and
+   ``train_early_stopping`` on the 800 / 200 split with 300 rounds; the early
+   stopping run is reported twice, with the weights the post's code returned
+   (those of the last step) and with the best weights, which we restore;
+2. prints the post's figures beside ours;
+3. fits ``SoftmaxClassifier(solver="lbfgs")`` for the exact optimum of the same
+   objective and prints its value next to what 1000 steps of gradient descent
+   reach (and scikit-learn's ``LogisticRegression`` optimum as a cross-check);
+4. checks the gradient at the trained point three ways (analytic, JAX,
+   finite differences) with :func:`verification.check_softmax`;
+5. writes the figures (data, decision boundaries, loss and validation curves)
+   as PNG files to ``--output``.
+
+It exits with 1 if the post's numbers are not reproduced on ``blog_2016`` or
+the gradient check fails.
+"""
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from softmax_ref.loss import loss_and_grad
+from softmax_ref.datasets import Dataset, blog_2016, toy
+
+__all__ = [
+    "POST",
+    "Reproduction",
+    "configure_parser",
+    "format_table",
+    "reproduce",
+    "run_demo",
+    "write_figures",
+]
+
+# The post's hyperparameters, used by both experiments.
+LEARNING_RATE = 1e-2
+REG = 0.1
+NUM_ITERS = 1000
+EARLY_STOPPING_ROUNDS = 300
+
+# The post's reported numbers (on the data set scikit-learn 0.18.0 generated).
+POST = {
+    "train_accuracy": 0.816,
+    "early_train_accuracy": 0.815,
+    "early_val_accuracy": 0.805,
+}
+
+DATASETS: dict[str, Callable[[], Dataset]] = {"blog_2016": blog_2016, "toy": toy}
+
+
+def _accuracy(model: Any, X: np.ndarray, y: np.ndarray) -> float:
+    return float(np.mean(model.predict(X) == y))
+
+
+@dataclass
+class Reproduction:
+    """The post's experiments and the optimum on one data set.
+
+    Attributes:
+        dataset: the data.
+        trained: ``Softmax`` after ``train`` on all samples for 1000 iterations.
+        early: ``Softmax`` after ``train_early_stopping``, best weights restored.
+        early_last: the weights the post's early stopping returned, those of its
+            last step: ``train`` on the training split for as many steps.
+        optimum: ``SoftmaxClassifier(solver="lbfgs")`` fitted to the same
+            objective as ``trained`` (all samples, reg 0.1).
+        trained_history, early_history: the two runs' records
+            (:class:`softmax_ref.training.TrainResult`: loss curve, validation
+            scores, iterations, best iteration).
+        optimum_objective, trained_objective: the objective at each.
+        sklearn_objective: the objective at scikit-learn's
+            ``LogisticRegression(C = 1 / (N reg))`` optimum.
+        boundaries: ``(file stem, title, model)`` for each decision-boundary
+            figure, drawn over all samples; add an entry to draw another model.
+    """
+
+    dataset: Dataset
+    trained: Any
+    early: Any
+    early_last: Any
+    optimum: Any
+    trained_history: Any
+    early_history: Any
+    trained_objective: float
+    optimum_objective: float
+    sklearn_objective: float
+    boundaries: list[tuple[str, str, Any]] = field(default_factory=list)
+
+    @property
+    def numbers(self) -> dict[str, float]:
+        d = self.dataset
+        return {
+            "train_accuracy": _accuracy(self.trained, d.X, d.y),
+            "early_train_accuracy": _accuracy(self.early_last, d.X_train, d.y_train),
+            "early_val_accuracy": _accuracy(self.early_last, d.X_val, d.y_val),
+            "fixed_train_accuracy": _accuracy(self.early, d.X_train, d.y_train),
+            "fixed_val_accuracy": _accuracy(self.early, d.X_val, d.y_val),
+            "optimum_accuracy": _accuracy(self.optimum, d.X, d.y),
+        }
+
+
+def reproduce(dataset: Dataset) -> Reproduction:
+    """Run the post's two experiments and the lbfgs optimum on ``dataset``.
+
+    Example:
+        >>> r = reproduce(blog_2016())
+        >>> r.numbers["train_accuracy"], r.numbers["early_val_accuracy"]
+        (0.816, 0.805)
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    from softmax_ref.classifier import Softmax, SoftmaxClassifier
+    from softmax_ref.loss import loss
+
+    X, y = dataset.X, dataset.y
+    trained = Softmax()
+    trained_history = trained.train(X, y, learning_rate=LEARNING_RATE, reg=REG, num_iters=NUM_ITERS)
+
+    early = Softmax()
+    early_history = early.train_early_stopping(
+        dataset.X_train,
+        dataset.y_train,
+        dataset.X_val,
+        dataset.y_val,
+        learning_rate=LEARNING_RATE,
+        reg=REG,
+        early_stopping_rounds=EARLY_STOPPING_ROUNDS,
+    )
+    # The post's early stopping returned the weights of its last step: plain
+    # gradient descent from the same start for the same number of steps.
+    early_last = Softmax()
+    early_last.train(
+        dataset.X_train,
+        dataset.y_train,
+        learning_rate=LEARNING_RATE,
+        reg=REG,
+        num_iters=early_history.n_iter,
+    )
+
+    # tol is L-BFGS's gradient tolerance: far below what moves the accuracy,
+    # so the objective printed is the optimum to about 1e-12.
+    optimum = SoftmaxClassifier(reg=REG, solver="lbfgs", tol=1e-10, max_iter=1000).fit(X, y)
+    sk = LogisticRegression(C=1.0 / (X.shape[0] * REG), tol=1e-12, max_iter=10_000).fit(X, y)
+
+    result = Reproduction(
+        dataset=dataset,
+        trained=trained,
+        early=early,
+        early_last=early_last,
+        optimum=optimum,
+        trained_history=trained_history,
+        early_history=early_history,
+        trained_objective=float(loss(trained.W, trained.b, X, y, REG)),
+        optimum_objective=float(loss(optimum.coef_.T, optimum.intercept_, X, y, REG)),
+        sklearn_objective=float(loss(sk.coef_.T, sk.intercept_, X, y, REG)),
+    )
+    n = result.numbers
+    stop, best = early_history.n_iter, early_history.best_iteration
+    result.boundaries = [
+        (
+            "boundary-train",
+            f"train(): {NUM_ITERS} steps on all samples; acc. {n['train_accuracy']:.3f}",
+            trained,
+        ),
+        (
+            "boundary-early-post",
+            f"post's early stopping: last weights (step {stop});\n"
+            f"train acc. {n['early_train_accuracy']:.3f}, val. acc. {n['early_val_accuracy']:.3f}",
+            early_last,
+        ),
+        (
+            "boundary-early-fixed",
+            f"early stopping fixed: best weights (step {best});\n"
+            f"train acc. {n['fixed_train_accuracy']:.3f}, val. acc. {n['fixed_val_accuracy']:.3f}",
+            early,
+        ),
+        (
+            "boundary-lbfgs",
+            f"the optimum (lbfgs) on all samples; acc. {n['optimum_accuracy']:.3f}",
+            optimum,
+        ),
+    ]
+    return result
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def format_table(results: list[Reproduction]) -> str:
+    """The post's figures beside ours, one column per data set.
+
+    Example:
+        >>> print(format_table([reproduce(blog_2016())]).splitlines()[2])
+        train(): accuracy, all 1000 samples               0.816     0.816
+    """
+    rows: list[tuple[str, str, float | None]] = [
+        ("train(): accuracy, all 1000 samples", "train_accuracy", POST["train_accuracy"]),
+        (
+            "early stopping, post's code: train acc.",
+            "early_train_accuracy",
+            POST["early_train_accuracy"],
+        ),
+        (
+            "early stopping, post's code: val. acc.",
+            "early_val_accuracy",
+            POST["early_val_accuracy"],
+        ),
+        ("early stopping, best weights: train acc.", "fixed_train_accuracy", None),
+        ("early stopping, best weights: val. acc.", "fixed_val_accuracy", None),
+        ("lbfgs optimum: accuracy, all samples", "optimum_accuracy", None),
+    ]
+    numbers = [r.numbers for r in results]
+    width = 48
+    head = f"{'':<{width}}{'post':>8}" + "".join(f"{r.dataset.name:>12}" for r in results)
+    lines = [head, "-" * len(head)]
+    for label, key, post in rows:
+        lines.append(
+            f"{label:<{width}}{_fmt(post):>8}" + "".join(f"{n[key]:>12.3f}" for n in numbers)
+        )
+    lines.append(
+        f"{'early stopping: stopped at / best step':<{width}}{'-':>8}"
+        + "".join(
+            f"{f'{r.early_history.n_iter} / {r.early_history.best_iteration}':>12}" for r in results
+        )
+    )
+    return "\n".join(lines)
+
+
+def _format_objectives(r: Reproduction) -> str:
+    gap = r.trained_objective - r.optimum_objective
+    rows = [
+        (f"lbfgs optimum ({r.optimum.n_iter_} iterations)", r.optimum_objective, ""),
+        ("scikit-learn LogisticRegression(C=1/(N reg))", r.sklearn_objective, ""),
+        (
+            f"gradient descent, {NUM_ITERS} steps (train)",
+            r.trained_objective,
+            f"  ({gap:.2e} above the optimum)",
+        ),
+    ]
+    lines = [
+        f"  {r.dataset.name}: mean cross-entropy + 0.5 * {REG} * ||W||^2 "
+        f"on all {r.dataset.X.shape[0]} samples"
+    ]
+    lines += [f"    {label:<46}{value:.12f}{note}" for label, value, note in rows]
+    return "\n".join(lines)
+
+
+def gradient_check(r: Reproduction) -> tuple[str, bool]:
+    """The three-way check of the gradient at the trained point of ``train``.
+
+    Returns:
+        ``(report text, passed)``.
+    """
+    from verification import check_softmax
+
+    d = r.dataset
+    report = check_softmax(r.trained.W, r.trained.b, d.X, d.y, reg=REG)
+    return str(report), bool(report.ok)
+
+
+def write_figures(results: list[Reproduction], output: Path) -> list[Path]:
+    """Draw every figure as ``<output>/<data set>-<figure>.png``; returns the paths."""
+    from softmax_ref.plotting import _pyplot, plot_curves, plot_data, plot_decision_boundary
+
+    plt = _pyplot()
+    output.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+
+    def save(fig: Any, name: str) -> None:
+        path = output / name
+        fig.savefig(path, dpi=80, bbox_inches="tight")
+        plt.close(fig)
+        written.append(path)
+
+    for r in results:
+        d = r.dataset
+        lo, hi = d.X.min(axis=0), d.X.max(axis=0)
+        save(
+            plot_data(
+                d.X,
+                d.y,
+                title=f"{d.name}: {d.X.shape[0]} samples, "
+                f"x1 in [{lo[0]:.2f}, {hi[0]:.2f}], x2 in [{lo[1]:.2f}, {hi[1]:.2f}]",
+            ),
+            f"{d.name}-data.png",
+        )
+        for stem, title, model in r.boundaries:
+            save(
+                plot_decision_boundary(model, d.X, d.y, title=f"{d.name}: {title}"),
+                f"{d.name}-{stem}.png",
+            )
+
+        fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.5))
+        plot_curves(
+            r.trained_history.loss_curve,
+            optimum=r.optimum_objective,
+            ax=left,
+            title=f"{d.name}: train, {NUM_ITERS} steps of gradient descent",
+        )
+        h = r.early_history
+        plot_curves(
+            h.loss_curve,
+            val_accuracy=h.validation_scores,
+            best_iteration=h.best_iteration,
+            ax=right,
+            title=f"{d.name}: early stopping, {EARLY_STOPPING_ROUNDS} rounds",
+        )
+        save(fig, f"{d.name}-curves.png")
+    return written
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    """Add the demo's options to its sub-command parser."""
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=Path("demo-output"),
+        help="folder for the PNG figures (created if missing; default: %(default)s)",
+    )
+    parser.add_argument(
+        "--datasets",
+        nargs="+",
+        choices=sorted(DATASETS),
+        default=["blog_2016", "toy"],
+        help="data sets to run on (default: both)",
+    )
+    parser.add_argument(
+        "--no-verify",
+        action="store_true",
+        help="skip the three-way gradient check (it needs JAX)",
+    )
+    parser.add_argument("--no-figures", action="store_true", help="write no figures")
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    from sklearn.datasets import make_classification
-
-    X, y = make_classification(
-        n_samples=1000,
-        n_features=2,
-        n_redundant=0,
-        random_state=2016,
-        n_clusters_per_class=1,
-        n_classes=3,
+    """Run the demo; returns the exit code (0: reproduced and verified)."""
+    names = getattr(args, "datasets", ["blog_2016", "toy"])
+    output = Path(getattr(args, "output", "demo-output"))
+    print("softmax-ref demo: the blog post's experiments, reproduced")
+    print(
+        f"hyperparameters: learning_rate={LEARNING_RATE}, reg={REG}, num_iters={NUM_ITERS}, "
+        f"early_stopping_rounds={EARLY_STOPPING_ROUNDS}\n"
     )
-    rng = np.random.default_rng(0)
-    W = rng.normal(scale=0.001, size=(2, 3))
-    b = np.zeros(3)
-    L, dW, db = loss_and_grad(W, b, X, y, reg=0.1)
-    np.set_printoptions(precision=6, suppress=True)
-    print("toy data set: X", X.shape, "y", y.shape, "classes", np.unique(y))
-    print(f"loss at W ~ N(0, 0.001), b = 0, reg = 0.1: {float(L):.6f}")
-    print("dW =\n", dW)
-    print("db =", db)
-    return 0
+    results = []
+    for name in names:
+        d = DATASETS[name]()
+        print(f"{d.name:<10} X {d.X.shape}, train {d.X_train.shape[0]} / val {d.X_val.shape[0]}: ")
+        print(f"           {d.description}")
+        results.append(reproduce(d))
+
+    print("\nThe post's numbers beside ours")
+    print(format_table(results))
+    print(
+        "\n'post's code' is what the post's train_early_stopping returned, the weights of its"
+        "\nlast step; 'best weights' is what it meant to return and what Softmax returns."
+    )
+
+    failed = False
+    for r in results:
+        if r.dataset.name == "blog_2016":
+            got = r.numbers
+            missed = [k for k, v in POST.items() if round(got[k], 3) != v]
+            if missed:
+                failed = True
+                print(f"\nNOT REPRODUCED on blog_2016: {', '.join(missed)}")
+            else:
+                print("\nblog_2016 reproduces every number of the post.")
+
+    print("\nThe optimum of the same objective")
+    for r in results:
+        print(_format_objectives(r))
+
+    if not getattr(args, "no_verify", False):
+        print("\nThe gradient at the trained point, checked three ways")
+        for r in results:
+            text, ok = gradient_check(r)
+            print(f"  {r.dataset.name}: {'PASS' if ok else 'FAIL'}")
+            print("    " + text.replace("\n", "\n    "))
+            failed = failed or not ok
+
+    if not getattr(args, "no_figures", False):
+        written = write_figures(results, output)
+        print(f"\nFigures ({len(written)}) written to {output}/:")
+        for path in written:
+            print(f"  {path.name}")
+    return 1 if failed else 0

@@ -88,7 +88,7 @@ def _scatter_classes(ax: Axes, X: np.ndarray, codes: np.ndarray, classes: np.nda
 
     cmap, norm = _class_colouring(classes)
     ax.scatter(
-        X[:, 0], X[:, 1], c=codes, cmap=cmap, norm=norm, s=14, edgecolors="k", linewidths=0.3
+        X[:, 0], X[:, 1], c=codes, cmap=cmap, norm=norm, s=16, edgecolors="k", linewidths=0.5
     )
     handles = [
         Line2D(
@@ -199,7 +199,8 @@ def plot_decision_boundary(
     As the post drew it: predict on every node of :func:`decision_mesh`, fill
     with ``contourf`` (alpha 0.8, the Spectral colour map) and scatter the
     data in the same colours, so a point whose colour differs from the region
-    under it is misclassified.
+    under it is misclassified. Each class's region is filled from its own
+    indicator, so no sliver of a third class appears along a border.
 
     Args:
         model: anything with ``predict(points (M, 2)) -> labels (M,)``
@@ -232,15 +233,19 @@ def plot_decision_boundary(
     classes = np.unique(np.concatenate([y.ravel(), Z.ravel()]))
     cmap, norm = _class_colouring(classes)
     fig, ax = _figure_and_axes(ax, (6.0, 5.0))
-    ax.contourf(
-        xx,
-        yy,
-        np.searchsorted(classes, Z),
-        levels=np.arange(len(classes) + 1) - 0.5,
-        cmap=cmap,
-        norm=norm,
-        alpha=0.8,
-    )
+    codes = np.searchsorted(classes, Z)
+    # One contourf per class, of its indicator: a single contourf over the class
+    # codes would interpolate between codes 0 and 2 and paint a sliver of class 1
+    # along their border.
+    for k in np.unique(codes):
+        ax.contourf(
+            xx,
+            yy,
+            (codes == k).astype(float),
+            levels=[0.5, 1.5],
+            colors=[cmap(norm(k))],
+            alpha=0.8,
+        )
     _scatter_classes(ax, X, np.searchsorted(classes, y), classes)
     ax.set_xlim(xx.min(), xx.max())
     ax.set_ylim(yy.min(), yy.max())
@@ -255,6 +260,7 @@ def plot_curves(
     val_accuracy: Sequence[float] | np.ndarray | None = None,
     train_accuracy: Sequence[float] | np.ndarray | None = None,
     best_iteration: int | None = None,
+    optimum: float | None = None,
     ax: Axes | None = None,
     title: str | None = None,
 ) -> Figure:
@@ -267,6 +273,8 @@ def plot_curves(
         train_accuracy: training accuracy after each iteration, ``(T'',)``.
         best_iteration: 1-based iteration whose weights were kept (early
             stopping); drawn as a dashed vertical line.
+        optimum: the minimum of the objective (e.g. found by lbfgs); drawn
+            as a dotted horizontal line the loss should approach.
         ax: axes to draw into (a twin axis is added for the accuracies).
         title: the axes title.
 
@@ -284,6 +292,10 @@ def plot_curves(
         raise ValueError(f"loss must be a non-empty 1-d sequence; got shape {loss.shape}")
     fig, ax = _figure_and_axes(ax, (7.0, 4.5))
     handles = ax.plot(np.arange(1, loss.size + 1), loss, color="C0", label="training loss")
+    if optimum is not None:
+        handles.append(
+            ax.axhline(optimum, color="C0", linestyle=":", linewidth=1.2, label="optimum")
+        )
     ax.set_xlabel("iteration")
     ax.set_ylabel("loss (mean cross-entropy + L2)")
     accuracies = [

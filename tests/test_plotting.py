@@ -91,13 +91,64 @@ def test_boundary_fills_the_predicted_regions(data):
     X, y = data
     fig = plot_decision_boundary(HalfPlane(), X, y)
     ax = fig.axes[0]
-    filled = ax.collections[0]  # contourf's regions: one level per class
-    assert len(filled.get_paths()) == 2
+    left, right = ax.collections[:2]  # one filled region per predicted class
+    step = 0.02
+    assert max(v[0] for p in left.get_paths() for v in p.vertices) <= 0.3 + step
+    assert min(v[0] for p in right.get_paths() for v in p.vertices) >= 0.3 - step
     # Every point is drawn, on top of the regions.
     np.testing.assert_array_equal(ax.collections[-1].get_offsets(), X)
     xx, yy, _ = decision_mesh(HalfPlane(), X)
     assert ax.get_xlim() == (xx.min(), xx.max())
     assert ax.get_ylim() == (yy.min(), yy.max())
+
+
+def filled_colours(ax):
+    """The RGB colours of every non-empty filled contour region drawn on ``ax``."""
+    from matplotlib.contour import ContourSet
+
+    return {
+        tuple(np.round(fc[:3], 6))
+        for c in ax.collections
+        if isinstance(c, ContourSet)
+        for path, fc in zip(c.get_paths(), c.get_facecolor(), strict=True)
+        if len(path.vertices)
+    }
+
+
+def class_colours(ax, y):
+    ax.figure.canvas.draw()
+    points = ax.collections[-1]  # the scatter is drawn last
+    return {
+        label: tuple(np.round(colour[:3], 6))
+        for label, colour in zip(y.tolist(), points.get_facecolors(), strict=True)
+    }
+
+
+def two_region_problem(data):
+    # Class 1 exists in the data, but the model predicts only 0 (left) and 2 (right).
+    X, y = data
+    y = y * 2
+    y[:3] = 1
+    return X, y, HalfPlane(labels=(0, 2))
+
+
+def test_no_sliver_of_a_third_class_between_two_regions(data):
+    X, y, model = two_region_problem(data)
+    ax = plot_decision_boundary(model, X, y).axes[0]
+    colour = class_colours(ax, y)
+    assert filled_colours(ax) == {colour[0], colour[2]}
+
+
+def test_meta_one_contourf_over_the_codes_paints_the_sliver(data):
+    # The naive drawing (one contourf over the class codes, levels between
+    # them) is what the check above rejects: it fills a band of class 1.
+    X, y, model = two_region_problem(data)
+    ax = plot_decision_boundary(model, X, y).axes[0]
+    colour = class_colours(ax, y)
+    _, naive = plt.subplots()
+    xx, yy, Z = decision_mesh(model, X)
+    naive.contourf(xx, yy, Z, levels=[-0.5, 0.5, 1.5, 2.5], colors=[colour[k] for k in (0, 1, 2)])
+    assert colour[1] in filled_colours(naive)
 
 
 def test_boundary_with_string_labels(data):
@@ -111,14 +162,17 @@ def test_boundary_with_string_labels(data):
 def test_curves_plot_the_given_values():
     loss = [1.0, 0.8, 0.7, 0.65]
     val = [0.5, 0.7, 0.72, 0.71]
-    fig = plot_curves(loss, val_accuracy=val, train_accuracy=val[::-1], best_iteration=3)
+    fig = plot_curves(
+        loss, val_accuracy=val, train_accuracy=val[::-1], best_iteration=3, optimum=0.6
+    )
     ax, twin = fig.axes
     np.testing.assert_array_equal(ax.lines[0].get_xdata(), [1, 2, 3, 4])
     np.testing.assert_array_equal(ax.lines[0].get_ydata(), loss)
     drawn = {line.get_label(): line.get_ydata().tolist() for line in twin.lines}
     assert drawn == {"training accuracy": val[::-1], "validation accuracy": val}
+    assert ax.lines[1].get_ydata()[0] == 0.6  # the optimum
     assert ax.lines[-1].get_xdata()[0] == 3  # the kept iteration
-    assert len(ax.get_legend().get_texts()) == 4
+    assert len(ax.get_legend().get_texts()) == 5
 
 
 def test_figures_render_to_png(tmp_path, data):
