@@ -24,6 +24,7 @@ the gradient check fails.
 from __future__ import annotations
 
 import argparse
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -387,7 +388,7 @@ def run_demo(args: argparse.Namespace) -> int:
         for r in results:
             text, ok = gradient_check(r)
             print(f"  {r.dataset.name}: {'PASS' if ok else 'FAIL'}")
-            print("    " + text.replace("\n", "\n    "))
+            print(textwrap.indent(text, "    "))
             failed = failed or not ok
 
     if not getattr(args, "no_figures", False):
