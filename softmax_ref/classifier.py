@@ -453,14 +453,8 @@ class BaseGradientClassifier(ClassifierMixin, BaseEstimator):
 
     def predict(self, X: Any) -> np.ndarray:
         """The label of the highest score for each row of ``X``, from ``classes_``."""
-        return self.classes_[np.argmax(self._validated_scores(X), axis=1)]
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        # Training is float64 throughout; NaN/inf in X are rejected (the default tags).
-        tags.input_tags.sparse = False
-        tags.input_tags.allow_nan = False
-        return tags
+        scores = self._validated_scores(X)  # first: it raises NotFittedError before fit
+        return self.classes_[np.argmax(scores, axis=1)]
 
     # --- persistence --------------------------------------------------------------
 
@@ -705,17 +699,19 @@ def _load_model(cls: type[BaseGradientClassifier], path: Path) -> BaseGradientCl
 
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such model file")
-    try:
-        archive = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
-        raise fail(f"not a readable .npz model file ({exc})") from exc
-    if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise fail(f"holds a single array, not an .npz model written by {cls.__name__}.save")
-    with archive:
+    # Our own handle, so that it is closed even when np.load gives up half-way.
+    with open(path, "rb") as handle:
         try:
-            entries = {name: archive[name] for name in archive.files}
+            archive = np.load(handle, allow_pickle=False)
         except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
-            raise fail(f"damaged or holds pickled objects ({exc})") from exc
+            raise fail(f"not a readable .npz model file ({exc})") from exc
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            raise fail(f"holds a single array, not an .npz model written by {cls.__name__}.save")
+        with archive:
+            try:
+                entries = {name: archive[name] for name in archive.files}
+            except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
+                raise fail(f"damaged or holds pickled objects ({exc})") from exc
     return _model_from_entries(cls, entries, fail)
 
 
@@ -879,7 +875,7 @@ class Softmax:
         Every array is checked here, before training, so bad data raise a
         ValueError/TypeError naming the argument and never a divergence error.
         """
-        from softmax_ref._validation import as_float_array, check_problem
+        from softmax_ref._validation import as_float_array, check_labels, check_problem
 
         if self.W is None or self.b is None:
             X = as_float_array("X", X, 2)
@@ -899,11 +895,17 @@ class Softmax:
             params = {"W": self.W, "b": self.b}
         W, b, X, y, _ = check_problem(params["W"], params["b"], X, y, reg)
         if validation:
-            X_val, y_val = validation
+            X_val = as_float_array("X_val", validation[0], 2)
+            if X_val.shape[1] != X.shape[1] or X_val.shape[0] == 0:
+                raise ValueError(
+                    f"X_val must have at least one row and the {X.shape[1]} columns of X; "
+                    f"got shape {X_val.shape}"
+                )
             try:
-                check_problem(W, b, X_val, y_val, 0.0)
+                check_labels(validation[1], X_val.shape[0], W.shape[1])
             except (TypeError, ValueError) as exc:
-                raise type(exc)(f"validation data: {exc}".replace("X ", "X_val ", 1)) from exc
+                # check_labels speaks of "y ..."; here it is y_val.
+                raise type(exc)("y_val" + str(exc)[1:].replace("row of X", "row of X_val")) from exc
         return {"W": W.astype(np.float64), "b": b.astype(np.float64)}, X.astype(np.float64), y
 
     def _set(self, result: TrainResult) -> TrainResult:

@@ -186,6 +186,15 @@ def _evaluate(
     return loss, grads
 
 
+def _check_finite_params(params: Params, iteration: int, solver: str, learning_rate: float) -> None:
+    # O(size of params) per step, small next to the O(N D C) gradient.
+    for key, value in params.items():
+        if not np.all(np.isfinite(value)):
+            raise _diverged(
+                iteration, solver, learning_rate, f"{key} is not finite after the update"
+            )
+
+
 class _Progress:
     """A tqdm bar showing the current loss when verbose; nothing (not even an import) otherwise."""
 
@@ -342,7 +351,10 @@ def train(
                     loss_and_grad, current, Xb, yb, reg, it, solver, learning_rate, n_steps == 0
                 )
                 n_steps += 1
-                rule.step(current, grads)
+                # Overflow in the update is reported below, as divergence, not as a warning.
+                with np.errstate(over="ignore", invalid="ignore"):
+                    rule.step(current, grads)
+                _check_finite_params(current, it, solver, learning_rate)
                 epoch_loss += loss * idx.shape[0]
             epoch_loss /= n
             loss_curve.append(epoch_loss)
@@ -377,11 +389,6 @@ def train(
                     break
     finally:
         progress.close()
-
-    # The last step's update has not been through loss_and_grad yet.
-    for key, value in current.items():
-        if not np.all(np.isfinite(value)):
-            raise _diverged(it, solver, learning_rate, f"{key} is not finite after the update")
 
     final = current
     if val_scores is not None and restore_best_weights and best_params is not None:
