@@ -66,6 +66,9 @@ def assert_well_formed(p: Problem) -> None:
     assert p.y.dtype.kind == "i"
     for a in (p.W, p.b, p.X):
         assert np.all(np.isfinite(a))
+        # 0 or clear of the subnormal range the JAX oracle flushes to zero.
+        assert np.all((a == 0) | (np.abs(a) >= vs.MIN_MAGNITUDE[p.dtype]))
+    assert p.reg == 0 or p.reg >= vs.MIN_MAGNITUDE[p.dtype]
     assert np.all((p.y >= 0) & (p.y < c))
     assert isinstance(p.reg, float)
     assert np.isfinite(p.reg)

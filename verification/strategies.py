@@ -46,6 +46,7 @@ __all__ = [
     "MAX_C",
     "MAX_D",
     "MAX_N",
+    "MIN_MAGNITUDE",
     "Problem",
     "absent_class_problems",
     "dims",
@@ -84,6 +85,29 @@ EXTREME_SCALE = (1e3, 1e5)
 # Range of the large_reg family: 0.5 * reg * ||W||^2 then dominates the data
 # term (which is O(10) here) and reg * W dominates dW.
 LARGE_REG = (10.0, 1e3)
+
+
+# Inputs are 0 or at least MIN_MAGNITUDE[dtype] in magnitude, so that every
+# product of two of them (a score term X W, the penalty's reg W) and so every
+# rounding scale the three-way check uses stays far inside the dtype's normal
+# range. Below it the check has no allowance for underflow:
+# * float64: XLA on CPU flushes subnormal numbers to zero (FTZ/DAZ). In the
+#   JAX oracle 1.1e-308 * 0.5 == 0, where NumPy gives the exact 5.6e-309, so
+#   the oracle is a different function wherever a result is subnormal.
+#   1e-100: products stay above 1e-200, far from 2.2e-308.
+# * float32: the analytic side computes in float32, where reg W = 1e-100 is 0
+#   while the float64 oracle keeps it. 1e-15: products stay above 1e-30, far
+#   from float32's 1.2e-38.
+# The counterexamples that led here are pinned in tests/test_properties.py.
+MIN_MAGNITUDE: dict[np.dtype, float] = {
+    np.dtype(np.float64): 1e-100,
+    np.dtype(np.float32): 1e-15,
+}
+
+
+def _flusher(dtype: Any) -> Callable[[float], float]:
+    floor = MIN_MAGNITUDE[np.dtype(dtype)]
+    return lambda v: 0.0 if abs(v) < floor else v
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:
@@ -141,6 +165,12 @@ class Problem:
         """The float dtype of ``W``, ``b`` and ``X``."""
         return self.W.dtype
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        # Hypothesis prints falsifying examples with its pretty-printer, which
+        # would list a dataclass's fields with numpy's rounded repr; this makes
+        # it print the exact, pasteable form instead.
+        printer.text(repr(self))
+
     def __repr__(self) -> str:
         return (
             f"Problem(W={_array_code(self.W)}, b={_array_code(self.b)}, "
@@ -178,7 +208,8 @@ def float_arrays(
     """Finite arrays of ``shape`` with entries in ``[-bound, bound]`` (read-only).
 
     NaN and inf are excluded: the property suite is about correct gradients of
-    valid problems; bad input is tested where validation is.
+    valid problems; bad input is tested where validation is. Entries are 0 or
+    at least :data:`MIN_MAGNITUDE` for the dtype in magnitude (see there).
 
     Example:
         >>> from hypothesis import Phase, find, settings
@@ -191,7 +222,9 @@ def float_arrays(
     # and building (and validating) a fresh strategy each time doubles the cost
     # of a draw.
     width = np.dtype(dtype).itemsize * 8
-    elements = st.floats(-bound, bound, allow_nan=False, allow_infinity=False, width=width)
+    elements = st.floats(
+        -bound, bound, allow_nan=False, allow_infinity=False, allow_subnormal=False, width=width
+    ).map(_flusher(dtype))
     return hnp.arrays(dtype, shape, elements=elements).map(_readonly)
 
 
@@ -215,8 +248,13 @@ def _labels(n: int, pool: tuple[int, ...]) -> st.SearchStrategy[np.ndarray]:
     return hnp.arrays(np.int64, n, elements=st.sampled_from(pool)).map(_readonly)
 
 
-def regs(high: float = 1.0, *, low: float = 0.0) -> st.SearchStrategy[float]:
+def regs(
+    high: float = 1.0, *, low: float = 0.0, dtype: Any = np.float64
+) -> st.SearchStrategy[float]:
     """``reg`` values in ``[low, high]``; exactly 0 is drawn often when ``low`` is 0.
+
+    Nonzero values are at least :data:`MIN_MAGNITUDE` for the problem's
+    ``dtype``, as for arrays.
 
     reg = 0 deserves its own branch: code that skips the penalty when reg is 0
     must give the same numbers as code that adds 0 * W.
@@ -227,7 +265,13 @@ def regs(high: float = 1.0, *, low: float = 0.0) -> st.SearchStrategy[float]:
         >>> find(regs(), lambda r: r == 0, settings=quick)
         0.0
     """
-    ranged = st.floats(low, high, allow_nan=False, allow_infinity=False)
+    ranged = st.floats(
+        max(low, MIN_MAGNITUDE[np.dtype(dtype)]),
+        high,
+        allow_nan=False,
+        allow_infinity=False,
+        allow_subnormal=False,
+    )
     return st.one_of(st.just(0.0), ranged) if low == 0 else ranged
 
 
@@ -247,7 +291,7 @@ def _problem(
         b=draw(float_arrays(c, B_BOUND, dtype)),
         X=draw(float_arrays((n, d), X_BOUND, dtype)),
         y=draw(labels(n, c)),
-        reg=draw(regs() if reg is None else reg),
+        reg=draw(regs(dtype=dtype) if reg is None else reg),
         family=family,
     )
 
