@@ -18,7 +18,7 @@ demo: $(VENV)/.stamp-demo,verify
 	$(BIN)/softmax-ref demo
 
 # Everything CI runs (.ci/run calls exactly this).
-test: $(VENV)/.stamp-dev lint typecheck unit bench-smoke
+test: $(VENV)/.stamp-dev lint typecheck unit bench-smoke docs
 
 lint: $(VENV)/.stamp-dev
 	$(BIN)/ruff check softmax_ref verification tests benchmarks
@@ -35,6 +35,18 @@ bench-smoke: $(VENV)/.stamp-dev
 	@if ls benchmarks/test_*.py >/dev/null 2>&1; then \
 		$(BIN)/pytest benchmarks -q -p no:randomly --benchmark-disable -o addopts="" -m "not slow"; \
 	fi
+
+# The documentation site. --strict: a dead link, a missing anchor, or a code link
+# (code:PATH#SYMBOL "TEXT") whose line is gone fails the build. Offline: MathJax
+# is served from docs/javascripts/mathjax/, committed.
+docs: $(VENV)/.stamp-docs
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+# Render the built site in headless Chromium with no network and check that the
+# math is typeset; screenshots in build/docs-check/. Needs Debian's chromium
+# (apt-get update && apt-get install -y chromium). Not part of `make test`.
+docs-check: docs $(VENV)/.stamp-dev
+	$(PY) scripts/docs_check.py --site site --out build/docs-check
 
 clean:
 	rm -rf $(VENV) site .pytest_cache .mypy_cache .ruff_cache .benchmarks
