@@ -64,9 +64,11 @@ MIN_FEATURES = 8
 MIN_CLASSES = 8
 
 # Largest number of padded score entries (batch x N x C) one batched forward
-# holds; it bounds memory at ~16 MB of float64 however large N is.
+# holds; it bounds memory at ~16 MB of float64 however large N is. 256 points
+# hold a whole full-mode stencil (1 + 6 * 42 = 253) of the largest problem the
+# property suite draws (D = C = 6), so one check costs two compiled calls.
 MAX_BATCH_ENTRIES = 2**21
-MAX_BATCH = 128
+MAX_BATCH = 256
 
 
 def bucket(n: int, minimum: int) -> int:
