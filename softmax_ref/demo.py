@@ -24,6 +24,7 @@ the gradient check fails.
 from __future__ import annotations
 
 import argparse
+import io
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ __all__ = [
     "POST",
     "Reproduction",
     "configure_parser",
+    "format_markdown_table",
     "format_table",
     "reproduce",
     "run_demo",
@@ -203,11 +205,15 @@ def format_table(results: list[Reproduction]) -> str:
     """The post's figures beside ours, one column per data set.
 
     Example:
-        >>> print(format_table([reproduce(blog_2016())]).splitlines()[2])
-        train(): accuracy, all 1000 samples               0.816     0.816
+        >>> from softmax_ref.datasets import Dataset, make_classification_legacy
+        >>> X, y = make_classification_legacy(n_samples=60, n_features=2, n_redundant=0,
+        ...                                   n_clusters_per_class=1, n_classes=3, random_state=0)
+        >>> results = [reproduce(Dataset("small", X, y, n_train=40))]
+        >>> print(format_table(results).splitlines()[0].strip())
+        post       small
     """
     rows: list[tuple[str, str, float | None]] = [
-        ("train(): accuracy, all 1000 samples", "train_accuracy", POST["train_accuracy"]),
+        ("train(): accuracy on all samples", "train_accuracy", POST["train_accuracy"]),
         (
             "early stopping, post's code: train acc.",
             "early_train_accuracy",
@@ -234,6 +240,70 @@ def format_table(results: list[Reproduction]) -> str:
         f"{'early stopping: stopped at / best step':<{width}}{'-':>8}"
         + "".join(
             f"{f'{r.early_history.n_iter} / {r.early_history.best_iteration}':>12}" for r in results
+        )
+    )
+    return "\n".join(lines)
+
+
+def format_markdown_table(results: list[Reproduction]) -> str:
+    """The table of :func:`format_table` and the objectives, as Markdown (for the docs).
+
+    Example:
+        >>> from softmax_ref.datasets import Dataset, make_classification_legacy
+        >>> X, y = make_classification_legacy(n_samples=60, n_features=2, n_redundant=0,
+        ...                                   n_clusters_per_class=1, n_classes=3, random_state=0)
+        >>> results = [reproduce(Dataset("small", X, y, n_train=40))]
+        >>> print(format_markdown_table(results).splitlines()[0])
+        | | post | `small` |
+    """
+    rows: list[tuple[str, str, float | None]] = [
+        ("`train`: accuracy on all samples", "train_accuracy", POST["train_accuracy"]),
+        (
+            "early stopping as the post ran it (last weights): training accuracy",
+            "early_train_accuracy",
+            POST["early_train_accuracy"],
+        ),
+        (
+            "early stopping as the post ran it (last weights): validation accuracy",
+            "early_val_accuracy",
+            POST["early_val_accuracy"],
+        ),
+        ("early stopping fixed (best weights): training accuracy", "fixed_train_accuracy", None),
+        ("early stopping fixed (best weights): validation accuracy", "fixed_val_accuracy", None),
+        ("lbfgs optimum: accuracy on all samples", "optimum_accuracy", None),
+    ]
+    numbers = [r.numbers for r in results]
+    lines = [
+        "| | post | " + " | ".join(f"`{r.dataset.name}`" for r in results) + " |",
+        "|---|---:|" + "---:|" * len(results),
+    ]
+    for label, key, post in rows:
+        lines.append(
+            f"| {label} | {_fmt(post)} | " + " | ".join(f"{n[key]:.3f}" for n in numbers) + " |"
+        )
+
+    def row(label: str, cells: list[str]) -> str:
+        return f"| {label} | - | " + " | ".join(cells) + " |"
+
+    lines.append(
+        row(
+            "early stopping: stopped at step / best step",
+            [f"{r.early_history.n_iter} / {r.early_history.best_iteration}" for r in results],
+        )
+    )
+    lines.append(
+        row("objective at the lbfgs optimum", [f"{r.optimum_objective:.9f}" for r in results])
+    )
+    lines.append(
+        row(
+            "objective at scikit-learn's optimum",
+            [f"{r.sklearn_objective:.9f}" for r in results],
+        )
+    )
+    lines.append(
+        row(
+            f"objective after `train` ({NUM_ITERS} steps)",
+            [f"{r.trained_objective:.9f}" for r in results],
         )
     )
     return "\n".join(lines)
@@ -280,9 +350,16 @@ def write_figures(results: list[Reproduction], output: Path) -> list[Path]:
     written: list[Path] = []
 
     def save(fig: Any, name: str) -> None:
+        from PIL import Image  # Pillow: a dependency of matplotlib
+
         path = output / name
-        fig.savefig(path, dpi=80, bbox_inches="tight")
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=80, bbox_inches="tight")
         plt.close(fig)
+        # A palette of 256 colours looks the same for these flat regions and
+        # scattered points, and makes the file about 4x smaller (the docs commit them).
+        buffer.seek(0)
+        Image.open(buffer).convert("RGB").quantize(colors=256).save(path, optimize=True)
         written.append(path)
 
     for r in results:
@@ -343,6 +420,13 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         help="skip the three-way gradient check (it needs JAX)",
     )
     parser.add_argument("--no-figures", action="store_true", help="write no figures")
+    parser.add_argument(
+        "--markdown",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="also write the table of numbers as Markdown to FILE (the docs include it)",
+    )
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -357,7 +441,7 @@ def run_demo(args: argparse.Namespace) -> int:
     results = []
     for name in names:
         d = DATASETS[name]()
-        print(f"{d.name:<10} X {d.X.shape}, train {d.X_train.shape[0]} / val {d.X_val.shape[0]}: ")
+        print(f"{d.name:<10} X {d.X.shape}, train {d.X_train.shape[0]} / val {d.X_val.shape[0]}")
         print(f"           {d.description}")
         results.append(reproduce(d))
 
@@ -390,6 +474,12 @@ def run_demo(args: argparse.Namespace) -> int:
             print(f"  {r.dataset.name}: {'PASS' if ok else 'FAIL'}")
             print(textwrap.indent(text, "    "))
             failed = failed or not ok
+
+    markdown = getattr(args, "markdown", None)
+    if markdown is not None:
+        Path(markdown).parent.mkdir(parents=True, exist_ok=True)
+        Path(markdown).write_text(format_markdown_table(results) + "\n", encoding="utf-8")
+        print(f"\nThe table, as Markdown, written to {markdown}")
 
     if not getattr(args, "no_figures", False):
         written = write_figures(results, output)

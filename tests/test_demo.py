@@ -9,11 +9,14 @@ from __future__ import annotations
 import contextlib
 import io
 import re
+from pathlib import Path
 
 import pytest
 
 from softmax_ref import demo
 from softmax_ref.cli import build_parser, main
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
 
 PNG = b"\x89PNG\r\n\x1a\n"
 FIGURES = [
@@ -32,7 +35,7 @@ def demo_run(tmp_path_factory):
     output = tmp_path_factory.mktemp("demo") / "figures"
     buffer = io.StringIO()
     with contextlib.redirect_stdout(buffer):
-        code = main(["demo", "--output", str(output)])
+        code = main(["demo", "--output", str(output), "--markdown", str(output / "table.out")])
     return code, buffer.getvalue(), output
 
 
@@ -49,11 +52,11 @@ def test_demo_succeeds_and_reproduces_the_post(demo_run):
     assert code == 0, out
     assert "blog_2016 reproduces every number of the post." in out
     # Columns: post, blog_2016, toy. The post's numbers: 0.816; 0.815 and 0.805.
-    assert table_row(out, "train(): accuracy, all 1000 samples")[:2] == ["0.816", "0.816"]
+    assert table_row(out, "train(): accuracy on all samples")[:2] == ["0.816", "0.816"]
     assert table_row(out, "early stopping, post's code: train acc.")[:2] == ["0.815", "0.815"]
     assert table_row(out, "early stopping, post's code: val. acc.")[:2] == ["0.805", "0.805"]
     # Today's data set does not give the post's 0.816.
-    assert table_row(out, "train(): accuracy, all 1000 samples")[2] != "0.816"
+    assert table_row(out, "train(): accuracy on all samples")[2] != "0.816"
 
 
 def test_demo_prints_the_optimum_and_the_gradient_check(demo_run):
@@ -70,8 +73,8 @@ def test_demo_prints_the_optimum_and_the_gradient_check(demo_run):
 def test_demo_writes_every_figure_as_png(demo_run):
     _, out, output = demo_run
     expected = {f"{d}-{f}.png" for d in ("blog_2016", "toy") for f in FIGURES}
-    assert {p.name for p in output.iterdir()} == expected
-    for path in output.iterdir():
+    assert {p.name for p in output.glob("*.png")} == expected
+    for path in output.glob("*.png"):
         assert path.read_bytes()[:8] == PNG
         assert path.name in out  # every file is listed
 
@@ -96,3 +99,22 @@ def test_demo_fails_when_the_gradient_check_fails(monkeypatch, capsys):
     assert code == 1
     assert "blog_2016: FAIL" in out
     assert "a failing report" in out
+
+
+def test_docs_table_is_up_to_date(demo_run):
+    # docs/reproducing.md includes this file; its prose quotes the numbers in it.
+    _, _, output = demo_run
+    committed = (DOCS / "figures" / "post-table.out").read_text(encoding="utf-8")
+    assert committed == (output / "table.out").read_text(encoding="utf-8"), (
+        "docs/figures is stale: run python scripts/make_docs_figures.py"
+    )
+
+
+def test_docs_page_shows_figures_the_demo_draws(demo_run):
+    _, _, output = demo_run
+    page = (DOCS / "reproducing.md").read_text(encoding="utf-8")
+    shown = set(re.findall(r"\(figures/([\w-]+\.png)\)", page))
+    drawn = {p.name for p in output.glob("*.png")}
+    assert shown == drawn  # every figure drawn is shown, and nothing else
+    for name in shown:
+        assert (DOCS / "figures" / name).read_bytes()[:8] == PNG
