@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from softmax_ref._kernels import BlockedSums
 from softmax_ref._validation import check_problem, raise_if_nonfinite
 
 __all__ = ["log_softmax", "loss", "loss_and_grad", "loss_and_grad_naive", "softmax"]
@@ -150,17 +151,12 @@ def loss(W: Any, b: Any, X: Any, y: Any, reg: float = 0.0) -> np.floating:
         1600.0
     """
     W, b, X, y, reg = check_problem(W, b, X, y, reg)
+    # The forward half of loss_and_grad's blocked pass: no (N, C) array is formed.
+    sums = BlockedSums(W, b, grad=False, n_rows=X.shape[0])
+    sums.add(X, y)
     with np.errstate(over="ignore", invalid="ignore"):
-        F = X @ W
-        F += b
-        F_y = F[np.arange(F.shape[0]), y]
-        row_max = F.max(axis=1)
-        F -= row_max[:, None]
-        np.exp(F, out=F)
-        lse = np.log(F.sum(axis=1)) + row_max
-        data = np.mean(lse - F_y, dtype=np.float64)
-        value = data + 0.5 * reg * np.sum(W * W, dtype=np.float64)
-    out = W.dtype.type(value)
+        value = sums.loss_sum() / X.shape[0] + 0.5 * reg * np.sum(W * W, dtype=np.float64)
+        out = W.dtype.type(value)
     _check_result(out, W=W, b=b, X=X)
     return out
 
@@ -202,30 +198,24 @@ def loss_and_grad(
     """
     W, b, X, y, reg = check_problem(W, b, X, y, reg)
     n = X.shape[0]
-    rows = np.arange(n)
+    # One pass over X in blocks of rows (softmax_ref/_kernels.py); per block,
+    #   S = (X_b W + b)^T, shifted by each sample's max score,
+    #   loss_n = log sum_j exp(S_jn) - S_{y_n, n},
+    #   P - Y = exp(S) / sum_j exp(S_j), minus 1 at each label,
+    # and the block's (P - Y)^T X_b and sum_n (P - Y)_n are added to running sums.
+    # Extra memory: one block of scores and a (C, D) sum per thread, whatever N is.
+    sums = BlockedSums(W, b, n_rows=n)
+    sums.add(X, y)
+    GX, col_sums = sums.grad_sums()
+    # Overflow here (huge W) surfaces as a non-finite result, reported below.
     with np.errstate(over="ignore", invalid="ignore"):
-        # F = X W + b, one (N, C) buffer reused for every step below.
-        F = X @ W
-        F += b
-        # Shift each row by its max: softmax is unchanged and exp cannot overflow.
-        row_max = F.max(axis=1, keepdims=True)
-        F -= row_max
-        # loss_n = logsumexp(F_n) - F_{n,y_n} = log sum_j exp(F_nj - m_n) - (F_{n,y_n} - m_n)
-        shifted_y = F[rows, y]
-        np.exp(F, out=F)
-        row_sum = F.sum(axis=1, keepdims=True)
-        data = np.mean(np.log(row_sum[:, 0]) - shifted_y, dtype=np.float64)
+        # The loss is a mean over samples, plus the penalty 0.5 reg ||W||^2.
+        data = sums.loss_sum() / n
         value = W.dtype.type(data + 0.5 * reg * np.sum(W * W, dtype=np.float64))
-        # P = exp(F - m) / sum; then P - Y subtracts 1 at each sample's label (case i = y).
-        F /= row_sum
-        F[rows, y] -= 1
-        # The mean over samples: every row of P - Y carries a factor 1/N.
-        F /= n
-        # dW = X^T (P - Y)/N + reg W ; db = sum_n (P - Y)_n / N.
-        dW = X.T @ F
-        if reg:
-            dW += reg * W
-        db = F.sum(axis=0)
+        # dW = X^T (P - Y) / N + reg W, from the (C, D) sum; db = sum_n (P - Y)_n / N.
+        dW = np.multiply(W, reg)
+        dW += GX.T / n
+        db = (col_sums / n).astype(W.dtype, copy=False)
     _check_result(value, dW, db, W=W, b=b, X=X)
     return value, dW, db
 

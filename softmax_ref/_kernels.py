@@ -1,0 +1,336 @@
+"""The blocked, threaded kernel behind ``loss_and_grad`` and its streaming form (private).
+
+Rows of X are processed in blocks. Each block's scores live in one reusable
+buffer laid out class-major, ``S = (X_b W + b)^T`` of shape ``(C, B)``: the
+reductions over classes (row max, sum of exponentials) then run over
+contiguous vectors of length B, which NumPy does about ten times faster than
+reducing a short last axis, and the backward GEMM is ``(P - Y)^T X_b`` (C, D),
+the orientation OpenBLAS is fastest at for these skinny shapes. Extra memory
+is one score buffer and one (C, D) accumulator per lane, whatever N is.
+
+Determinism: blocks are numbered 0, 1, 2, ... in row order and dealt
+round-robin to a fixed number of *lanes*; a lane adds its blocks in order, and
+the lanes are added in order 0, 1, ... at the end. A result is therefore
+bitwise identical from run to run for a given block size and lane count,
+whichever thread runs first. Each lane runs on its own thread when there are
+several; NumPy's ufuncs and BLAS release the GIL, so the element-wise work
+(which NumPy runs on one core) is spread over the cores.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "BLOCK_ENV",
+    "THREADS_ENV",
+    "BlockedSums",
+    "default_block_rows",
+    "default_threads",
+    "single_threaded_blas",
+]
+
+#: Environment variables overriding the defaults, read at each call so that a
+#: benchmark or a user can change them without touching code.
+THREADS_ENV = "SOFTMAX_REF_NUM_THREADS"
+BLOCK_ENV = "SOFTMAX_REF_BLOCK_BYTES"
+
+#: Below this many score entries (N C) one lane on the calling thread is
+#: fastest: handing work to a thread costs tens of microseconds.
+MIN_ENTRIES_FOR_THREADS = 1 << 16
+
+
+def _positive_int_env(name: str) -> int | None:
+    value = os.environ.get(name)
+    if not value:
+        return None
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise ValueError(f"{name} must be an integer >= 1; got {value!r}")
+    return n
+
+
+def default_threads() -> int:
+    """Lanes (threads) for a call: ``$SOFTMAX_REF_NUM_THREADS``, else min(2, usable cores).
+
+    Two threads is what the element-wise work needs to use a 2-core machine,
+    and more than two lanes rarely pays: BLAS work is the same total either
+    way, and every lane adds a (C, D) accumulator.
+    """
+    n = _positive_int_env(THREADS_ENV)
+    if n is not None:
+        return n
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(2, cores))
+
+
+def default_block_rows(n_features: int, itemsize: int) -> int:
+    """Rows per block for X of this width (the tuning rule; see scripts/tune_block.py).
+
+    Measured on the project's 2-core machine: with narrow X (D = 32) blocks
+    of X that fit L2 (~512 KiB) won, since the backward GEMM then reads X_b
+    from cache; with wide X (D = 3073) OpenBLAS's skinny GEMMs need long
+    blocks to reach their speed, and 4-16 MiB won. The rule: a block of X of
+    ``$SOFTMAX_REF_BLOCK_BYTES`` bytes if set, else 512 KiB for D < 256 and
+    8 MiB from D = 256 on; never fewer than 64 rows.
+    """
+    block_bytes = _positive_int_env(BLOCK_ENV)
+    if block_bytes is None:
+        block_bytes = 512 * 1024 if n_features < 256 else 8 * 1024 * 1024
+    return max(64, block_bytes // (n_features * itemsize))
+
+
+class _SingleThreadedBlas:
+    """Hold NumPy's BLAS at one thread while a blocked call runs (re-entrant, thread-safe).
+
+    Many small GEMMs, each split over OpenBLAS's thread pool, pay a barrier
+    per call; on a busy machine a barrier waits for a scheduler slice, and a
+    blocked loop of them ran 10-70x slower than one large GEMM. So each
+    block's GEMMs run on its lane's thread and the lanes supply the
+    parallelism. The BLAS setting is process-wide: the first caller in saves
+    it, the last one out restores it. Needs threadpoolctl (a dependency of
+    scikit-learn); without it the BLAS is left as it is.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._depth = 0
+        self._saved: list[tuple[Any, int]] = []
+        self._libs: list[Any] | None = None
+
+    def _blas_libs(self) -> list[Any]:
+        if self._libs is None:
+            try:
+                from threadpoolctl import ThreadpoolController
+            except ImportError:
+                self._libs = []
+            else:
+                # Scanning the loaded libraries costs ~30 ms: once per process.
+                blas = ThreadpoolController().select(user_api="blas")
+                self._libs = list(blas.lib_controllers)
+        return self._libs
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if self._depth == 0:
+                self._saved = []
+                for lib in self._blas_libs():
+                    n = lib.get_num_threads()
+                    if n is not None and n != 1:
+                        lib.set_num_threads(1)
+                        self._saved.append((lib, n))
+            self._depth += 1
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self._depth -= 1
+            if self._depth == 0:
+                for lib, n in self._saved:
+                    lib.set_num_threads(n)
+                self._saved = []
+
+
+single_threaded_blas = _SingleThreadedBlas()
+
+_pools: dict[int, ThreadPoolExecutor] = {}
+_pools_lock = threading.Lock()
+
+
+def _pool(n_threads: int) -> ThreadPoolExecutor:
+    # One long-lived pool per thread count: starting threads costs more than a small call.
+    with _pools_lock:
+        pool = _pools.get(n_threads)
+        if pool is None:
+            pool = ThreadPoolExecutor(max_workers=n_threads, thread_name_prefix="softmax_ref")
+            _pools[n_threads] = pool
+        return pool
+
+
+class _Lane:
+    """One lane's running sums and scratch buffers.
+
+    ``loss`` sums ``logsumexp(F_n) - F_{n, y_n}`` over the lane's samples in
+    float64; ``GX`` (C, D) sums ``(P - Y)^T X_b`` and ``db`` (C,) the columns
+    of ``(P - Y)^T``, neither yet divided by N.
+    """
+
+    def __init__(self, n_features: int, n_classes: int, block_rows: int, dtype: np.dtype) -> None:
+        self.loss = 0.0
+        self.GX = np.zeros((n_classes, n_features), dtype=dtype)
+        self.db = np.zeros(n_classes, dtype=np.float64)
+        self.n_blocks = 0
+        self._scores = np.empty(n_classes * block_rows, dtype=dtype)
+        self._m = np.empty(block_rows, dtype=dtype)
+        self._s = np.empty(block_rows, dtype=dtype)
+        self._cols = np.arange(block_rows)
+        self._gemm = np.empty((n_classes, n_features), dtype=dtype)
+
+    def add(
+        self, WT: np.ndarray, b: np.ndarray, Xb: np.ndarray, yb: np.ndarray, grad: bool
+    ) -> None:
+        """Add one block: rows ``Xb`` (B, D), labels ``yb`` (B,); ``WT`` is W^T (C, D)."""
+        n_classes, nb = WT.shape[0], Xb.shape[0]
+        # S = (X_b W + b)^T, class-major: row c holds class c's score for every sample.
+        S = self._scores[: n_classes * nb].reshape(n_classes, nb)
+        np.matmul(WT, Xb.T, out=S)
+        S += b[:, None]
+        # Shift each sample's scores by their max m_n: softmax is unchanged and exp
+        # cannot overflow.
+        m = self._m[:nb]
+        np.max(S, axis=0, out=m)
+        S -= m
+        # F_{n,y_n} - m_n, read before S is overwritten: entry (y_n, n) of S.
+        at_label = yb * nb + self._cols[:nb]
+        S_flat = S.reshape(-1)
+        shifted_y = S_flat[at_label]
+        # loss_n = log sum_j exp(F_nj - m_n) - (F_{n,y_n} - m_n), summed in float64.
+        np.exp(S, out=S)
+        s = self._s[:nb]
+        np.sum(S, axis=0, out=s)
+        self.loss += float(np.sum(np.log(s), dtype=np.float64)) - float(
+            np.sum(shifted_y, dtype=np.float64)
+        )
+        self.n_blocks += 1
+        if not grad:
+            return
+        # P - Y: P = exp(F - m) / sum_j exp(F_j - m), then 1 off at each label
+        # (the derivation's case i = y_n).
+        np.reciprocal(s, out=s)
+        S *= s
+        S_flat[at_label] -= 1
+        # db += sum_n (P - Y)_n ; dW^T += (P - Y)^T X_b, the (C, D) orientation.
+        self.db += np.sum(S, axis=1)
+        if self.n_blocks == 1:
+            np.matmul(S, Xb, out=self.GX)
+        else:
+            np.matmul(S, Xb, out=self._gemm)
+            self.GX += self._gemm
+
+    def run(
+        self,
+        WT: np.ndarray,
+        b: np.ndarray,
+        blocks: Iterator[tuple[np.ndarray, np.ndarray]],
+        grad: bool,
+    ) -> None:
+        # Overflow to inf and inf - inf are reported through the result's finiteness;
+        # np.errstate is per thread, so each lane sets it.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            for Xb, yb in blocks:
+                self.add(WT, b, Xb, yb, grad)
+
+
+class BlockedSums:
+    """Sums of the loss and gradient over blocks of rows, fed one chunk of rows at a time.
+
+    A chunk (X_c, y_c) is cut into blocks of ``block_rows`` rows; block k (counted
+    over all chunks so far) goes to lane ``k % n_lanes``. The lanes run in
+    parallel on a chunk and are joined before the next chunk, so chunks may come
+    from an iterator that can only be read on one thread. One :meth:`add` of all
+    of X is the in-memory ``loss_and_grad``; chunks whose lengths are multiples
+    of ``block_rows``, with the same lane count, give bitwise the same numbers.
+
+    ``n_rows``, when known, sizes the buffers and picks one lane for problems
+    too small to be worth a thread.
+    """
+
+    def __init__(
+        self,
+        W: np.ndarray,
+        b: np.ndarray,
+        *,
+        grad: bool = True,
+        n_rows: int | None = None,
+        block_rows: int | None = None,
+        n_threads: int | None = None,
+    ) -> None:
+        n_features, n_classes = W.shape
+        if block_rows is None:
+            block_rows = default_block_rows(n_features, W.dtype.itemsize)
+        if n_threads is None:
+            n_threads = default_threads()
+        if block_rows < 1 or n_threads < 1:
+            raise ValueError(
+                f"block_rows and n_threads must be >= 1; got {block_rows} and {n_threads}"
+            )
+        n_lanes = n_threads
+        buffer_rows = block_rows
+        if n_rows is not None:
+            buffer_rows = max(1, min(block_rows, n_rows))
+            if n_rows * n_classes < MIN_ENTRIES_FOR_THREADS:
+                n_lanes = 1
+            n_lanes = max(1, min(n_lanes, -(-n_rows // block_rows)))
+        self.grad = grad
+        self.block_rows = block_rows
+        self.n_lanes = n_lanes
+        self.n_samples = 0
+        self._WT = W.T
+        self._b = b
+        self._lanes = [_Lane(n_features, n_classes, buffer_rows, W.dtype) for _ in range(n_lanes)]
+        self._next_block = 0
+
+    def add(self, X: np.ndarray, y: np.ndarray) -> None:
+        """Add the rows of ``X`` (n, D) with labels ``y`` (n,), validated, in W's dtype."""
+        n = X.shape[0]
+        if n == 0:
+            return
+        B, L = self.block_rows, self.n_lanes
+        if self._lanes[0]._m.size < min(n, B):
+            raise ValueError(f"n_rows announced at most {self._lanes[0]._m.size} rows; got {n}")
+        n_blocks = -(-n // B)
+        first = self._next_block
+
+        def lane_blocks(k: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+            # The blocks of this chunk that fall to lane k, in row order.
+            for j in range((k - first) % L, n_blocks, L):
+                yield X[j * B : (j + 1) * B], y[j * B : (j + 1) * B]
+
+        # One BLAS thread per lane whenever there is more than one GEMM (see
+        # _SingleThreadedBlas); a single block keeps BLAS's own threads.
+        with single_threaded_blas if n_blocks > 1 else contextlib.nullcontext():
+            if L == 1:
+                self._lanes[0].run(self._WT, self._b, lane_blocks(0), self.grad)
+            else:
+                pool = _pool(L)
+                futures = [
+                    pool.submit(lane.run, self._WT, self._b, lane_blocks(k), self.grad)
+                    for k, lane in enumerate(self._lanes)
+                ]
+                for f in futures:
+                    f.result()
+        self._next_block += n_blocks
+        self.n_samples += n
+
+    def loss_sum(self) -> float:
+        """Sum over the samples so far of ``logsumexp(F_n) - F_{n, y_n}`` (float64)."""
+        total = 0.0
+        for lane in self._lanes:  # in lane order: reproducible
+            total += lane.loss
+        return total
+
+    def grad_sums(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(P - Y)^T X`` (C, D) in W's dtype and ``sum_n (P - Y)_n`` (C,) in float64.
+
+        Sums over the samples so far, not yet divided by N. The arrays may be the
+        lanes' own: use them before adding more rows.
+        """
+        GX, db = self._lanes[0].GX, self._lanes[0].db
+        if len(self._lanes) > 1:
+            GX, db = GX.copy(), db.copy()
+            for lane in self._lanes[1:]:
+                GX += lane.GX
+                db += lane.db
+        return GX, db
