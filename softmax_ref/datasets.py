@@ -54,7 +54,7 @@ _POST_CALL = {
 _POST_N_TRAIN = 800
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # eq on arrays would be ambiguous
 class Dataset:
     """A data set with the post's train/validation split (the first ``n_train`` rows train).
 
@@ -496,7 +496,8 @@ def load_csv(
         (array([[ 0.5,  1. ],
                [-1.5,  2. ]]), array([0, 1]))
     """
-    with open(path, newline="", encoding="utf-8") as handle:
+    # utf-8-sig: drop the byte-order mark spreadsheet programs put first.
+    with open(path, newline="", encoding="utf-8-sig") as handle:
         reader = csv.reader(handle, delimiter=delimiter)
         records: list[tuple[int, list[str]]] = []
         try:

@@ -237,6 +237,13 @@ def test_csv_n_features_makes_labels_optional(tmp_path):
     np.testing.assert_array_equal(y, [0, 1])
 
 
+def test_csv_byte_order_mark(tmp_path):
+    p = tmp_path / "excel.csv"
+    p.write_bytes(b"\xef\xbb\xbf1.5,2,0\n3,4,1\n")
+    X, _ = load_csv(p)
+    assert X[0, 0] == 1.5
+
+
 def test_csv_other_delimiter(tmp_path):
     p = write(tmp_path, "d.tsv", "1\t2\t0\n")
     X, y = load_csv(p, delimiter="\t")
