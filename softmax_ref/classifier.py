@@ -28,7 +28,7 @@ import json
 import math
 import numbers
 import os
-import tempfile
+import uuid
 import warnings
 import zipfile
 from pathlib import Path
@@ -57,7 +57,9 @@ FORMAT_TAG = "softmax-ref-model"
 FORMAT_VERSION = 1
 
 
-def linear_loss_and_grad(params: Params, X: np.ndarray, y: np.ndarray, reg: float):
+def linear_loss_and_grad(
+    params: Params, X: np.ndarray, y: np.ndarray, reg: float
+) -> tuple[float, Params]:
     """:func:`softmax_ref.loss_and_grad` over a params dict ``{"W": (D, C), "b": (C,)}``.
 
     This is the form :func:`softmax_ref.training.train` takes: grads come back
@@ -123,7 +125,21 @@ def _check_int(name: str, value: Any, low: int) -> int:
 
 
 class ModelFileError(ValueError):
-    """A file given to ``load`` is not a model this package wrote, or is damaged."""
+    """A file given to ``load`` is not a model this package wrote, or is damaged.
+
+    The message starts with the file's path and says what is wrong.
+
+    Example:
+        >>> import os, tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), "notes.npz")
+        >>> with open(path, "wb") as f:
+        ...     _ = f.write(b"not a model")
+        >>> try:
+        ...     SoftmaxClassifier.load(path)
+        ... except ModelFileError as e:
+        ...     print(str(e).startswith(path), "not a readable .npz" in str(e))
+        True True
+    """
 
 
 class BaseGradientClassifier(ClassifierMixin, BaseEstimator):
@@ -143,6 +159,24 @@ class BaseGradientClassifier(ClassifierMixin, BaseEstimator):
     stopping, ``validation_scores_``, ``best_validation_score_``,
     ``best_iteration_``. They are all set together at the end of a successful
     ``fit``: a fit that raises leaves the previous fitted state as it was.
+
+    Example:
+        A linear model with no bias, in three hooks (``reg`` and the rest come
+        from this class's ``__init__``):
+
+        >>> import numpy as np
+        >>> from softmax_ref.loss import loss_and_grad
+        >>> class NoBias(BaseGradientClassifier):
+        ...     def _init_params(self, n_features, n_classes, rng):
+        ...         return {"W": np.zeros((n_features, n_classes))}
+        ...     def _loss_and_grad(self, params, X, y, reg):
+        ...         L, dW, _ = loss_and_grad(params["W"], np.zeros(params["W"].shape[1]), X, y, reg)
+        ...         return float(L), {"W": dW}
+        ...     def _scores(self, params, X):
+        ...         return X @ params["W"]
+        >>> clf = NoBias(reg=0.1).fit([[-1.0], [1.0]], ["a", "b"])
+        >>> clf.predict([[-2.0], [2.0]]).tolist(), sorted(clf.params_)
+        (['a', 'b'], ['W'])
     """
 
     def __init__(
@@ -372,8 +406,9 @@ class BaseGradientClassifier(ClassifierMixin, BaseEstimator):
             verbose=bool(self.verbose),
             desc=type(self).__name__,
         )
-        self._warn_if_not_converged(result)
         self._commit(data, result)
+        # After the commit: the fit is complete even when warnings are turned into errors.
+        self._warn_if_not_converged(result)
         return self
 
     def _accuracy(self, params: Params, X: np.ndarray, y: np.ndarray) -> float:
@@ -474,15 +509,16 @@ class BaseGradientClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         arrays = _model_arrays(self)
         path = Path(path)
-        # Write to a temporary file and rename, so a failure never leaves half a model.
-        fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent or ".")
+        # Write a new file next to the target and rename it over, so that a failure never
+        # leaves half a model (and the file gets the usual permissions, unlike mkstemp's).
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
         try:
-            with os.fdopen(fd, "wb") as f:
+            with open(tmp, "xb") as f:
                 # allow_pickle=False: an object array would fail here, not at load time.
                 np.savez(f, allow_pickle=False, **arrays)
             os.replace(tmp, path)
         except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
             raise
         return path
 
@@ -554,6 +590,13 @@ class SoftmaxClassifier(BaseGradientClassifier):
         ['cold', 'hot']
         >>> clf.coef_.shape, clf.intercept_.shape
         ((2, 1), (2,))
+
+        Saving and loading (``.npz``, no pickle):
+
+        >>> import os, tempfile
+        >>> path = clf.save(os.path.join(tempfile.mkdtemp(), "clf.npz"))
+        >>> SoftmaxClassifier.load(path).predict([[-3.0], [3.0]]).tolist()
+        ['cold', 'hot']
     """
 
     def __init__(
@@ -840,8 +883,11 @@ class Softmax:
 
     Args:
         std: the initial W is drawn from N(0, std^2); b starts at 0.
-        seed: seeds the initial W. The default, 2016, makes every run
-            reproduce the same numbers.
+        seed: seeds the initial W through ``np.random.default_rng(seed)``. The
+            default, 2016 (the post's seed), makes every run reproduce the same
+            numbers; ``None`` draws fresh OS entropy. (The post itself seeded the
+            global legacy generator and drew with std 1e-4 in its class; the
+            published accuracies come out the same with this default.)
 
     Attributes:
         W: (D, C) weights, ``None`` before training.
@@ -875,7 +921,12 @@ class Softmax:
         Every array is checked here, before training, so bad data raise a
         ValueError/TypeError naming the argument and never a divergence error.
         """
-        from softmax_ref._validation import as_float_array, check_labels, check_problem
+        from softmax_ref._validation import (
+            as_float_array,
+            check_labels,
+            check_problem,
+            raise_if_nonfinite,
+        )
 
         if self.W is None or self.b is None:
             X = as_float_array("X", X, 2)
@@ -901,6 +952,10 @@ class Softmax:
                     f"X_val must have at least one row and the {X.shape[1]} columns of X; "
                     f"got shape {X_val.shape}"
                 )
+            # No loss is ever computed on X_val, so a NaN there would only make the
+            # accuracy silently wrong: check it here (one pass, once).
+            if not np.all(np.isfinite(X_val)):
+                raise_if_nonfinite(X_val=X_val)
             try:
                 check_labels(validation[1], X_val.shape[0], W.shape[1])
             except (TypeError, ValueError) as exc:
@@ -928,6 +983,7 @@ class Softmax:
             TrainingDivergedError: the loss became NaN or infinite; W and b are unchanged.
         """
         params, X, y = self._params(X, y, reg)
+        num_iters = _check_int("num_iters", num_iters, 1)
         result = train(
             linear_loss_and_grad,
             params,
@@ -962,6 +1018,8 @@ class Softmax:
             TrainingDivergedError: the loss became NaN or infinite; W and b are unchanged.
         """
         params, X_train, y_train = self._params(X_train, y_train, reg, X_val, y_val)
+        early_stopping_rounds = _check_int("early_stopping_rounds", early_stopping_rounds, 1)
+        max_iter = _check_int("max_iter", max_iter, 1)
         X_val = np.asarray(X_val, dtype=np.float64)
         result = train(
             linear_loss_and_grad,

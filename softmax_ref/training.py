@@ -72,6 +72,17 @@ class TrainingDivergedError(FloatingPointError):
     A :class:`FloatingPointError` (an :class:`ArithmeticError`), not a
     :class:`ValueError`: the inputs were valid, the optimisation blew up.
     ``iteration`` is the 1-based iteration at which it happened.
+
+    Example:
+        >>> import numpy as np
+        >>> def steep(p, X, y, reg):      # a finite gradient whose step overflows
+        ...     return 0.0, {"w": np.array([1e300])}
+        >>> try:
+        ...     train(steep, {"w": np.zeros(1)}, np.zeros((1, 1)), np.zeros(1, int),
+        ...           learning_rate=1e10)
+        ... except TrainingDivergedError as e:
+        ...     print(e.iteration, "smaller learning_rate" in str(e))
+        1 True
     """
 
     def __init__(self, message: str, iteration: int) -> None:
@@ -97,6 +108,7 @@ class TrainResult:
         converged: whether the run stopped by its own criterion (``tol``, early
             stopping, or L-BFGS convergence) rather than by ``max_iter``.
         stop_reason: a short human-readable reason.
+        extra: solver-specific details (lbfgs: ``n_function_evals``, ``final_loss``).
     """
 
     params: Params

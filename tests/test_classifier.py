@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -218,6 +219,19 @@ def test_convergence_warning_when_max_iter_is_hit():
         SoftmaxClassifier(solver="gd", max_iter=3).fit(X, y)
 
 
+def test_the_fit_is_kept_when_the_warning_is_an_error():
+    # The warning comes after the fitted state is set, so turning it into an
+    # exception does not throw the completed fit away.
+    X, y = sample_problem(6)
+    clf = SoftmaxClassifier(solver="gd", max_iter=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        with pytest.raises(ConvergenceWarning):
+            clf.fit(X, y)
+    assert clf.n_iter_ == 3
+    assert clf.predict(X).shape == y.shape
+
+
 def test_tol_stops_first_order_solvers():
     X, y = sample_problem(6)
     clf = SoftmaxClassifier(solver="gd", learning_rate=0.5, tol=1e-3, max_iter=10_000).fit(X, y)
@@ -288,6 +302,15 @@ def test_meta_restore_test_catches_the_posts_bug(monkeypatch):
         check_classifier_restores_best(X[:100], y[:100], X[100:], y[100:])
 
 
+def test_refit_without_early_stopping_drops_its_attributes():
+    X, y = sample_problem(9, n=100)
+    clf = SoftmaxClassifier(solver="gd", tol=None, early_stopping=True, max_iter=50).fit(X, y)
+    assert hasattr(clf, "validation_scores_")
+    clf.set_params(early_stopping=False, solver="lbfgs", tol=1e-4).fit(X, y)
+    for name in ("validation_scores_", "best_validation_score_", "best_iteration_"):
+        assert not hasattr(clf, name), name
+
+
 # --- failing well ------------------------------------------------------------------------
 
 
@@ -335,7 +358,7 @@ def test_divergence_leaves_the_fitted_model_intact(solver):
 
 
 def test_divergence_on_a_fresh_estimator_leaves_it_unfitted():
-    X, y = sample_problem(11)
+    X, y = sample_problem(11, d=3)
     clf = SoftmaxClassifier(solver="gd", learning_rate=1e200)
     before = copy.deepcopy(clf.__dict__)
     with pytest.raises(TrainingDivergedError):
@@ -357,6 +380,9 @@ X_INF[0, 0] = np.inf
         ({}, (X_INF, Y_OK), {}, ValueError, "X contains infinity"),
         ({}, (X_OK, Y_OK[:-1]), {}, ValueError, "inconsistent numbers of samples"),
         ({}, (X_OK, Y_OK + 0.5), {}, ValueError, "Unknown label type: continuous"),
+        # X of another width than the fitted model's: a premature n_features_in_ would show.
+        ({}, (X_OK[:, :3], Y_OK + 0.5), {}, ValueError, "Unknown label type: continuous"),
+        ({}, (X_OK[:, :3], np.zeros(40)), {}, ValueError, "at least 2 classes"),
         ({}, (X_OK, np.zeros(40)), {}, ValueError, "at least 2 classes"),
         ({}, (X_OK[:, 0], Y_OK), {}, ValueError, "2D array"),
         ({}, (X_OK[:0], Y_OK[:0]), {}, ValueError, "0 sample"),
@@ -447,6 +473,15 @@ def test_save_load_round_trip(tmp_path, case):
     assert sorted(fitted) == sorted(k for k in vars(loaded) if k.endswith("_"))
     for key in fitted:
         assert_same_state(getattr(clf, key), getattr(loaded, key), key)
+
+
+def test_saved_file_has_the_usual_permissions(tmp_path):
+    _, clf, _ = next(fitted_models())
+    reference = tmp_path / "reference"
+    reference.write_bytes(b"")
+    path = clf.save(tmp_path / "m.npz")
+    assert path.stat().st_mode == reference.stat().st_mode
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.npz", "reference"]  # no temp left
 
 
 def test_saved_file_holds_no_objects(tmp_path):

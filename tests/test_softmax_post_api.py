@@ -179,6 +179,17 @@ def test_divergence_leaves_W_and_b_untouched():
             ValueError,
             "y_val must have one label per row",
         ),
+        (
+            lambda s, X, y: s.train_early_stopping(X, y, np.full_like(X, np.nan), y),
+            ValueError,
+            r"X_val must be finite; got nan at X_val\[0, 0\]",
+        ),
+        (lambda s, X, y: s.train(X, y, num_iters=0), ValueError, "num_iters must be"),
+        (
+            lambda s, X, y: s.train_early_stopping(X, y, X, y, early_stopping_rounds=0),
+            ValueError,
+            "early_stopping_rounds must be",
+        ),
         (lambda s, X, y: s.predict(X), ValueError, "call train first"),
     ],
 )
