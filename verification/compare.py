@@ -324,11 +324,13 @@ def _diagnose(comparisons: list[Comparison]) -> tuple[str | None, str]:
     failing = {c.pair for c in comparisons if c.verdict == "fail"}
 
     def where(*sides: str) -> str:
-        spots: list[str] = []
+        # One location per quantity: the worst entry of its first failing comparison
+        # (ANALYTIC vs JAX comes first, the tightest).
+        spots: dict[str, str] = {}
         for c in comparisons:
-            if c.verdict == "fail" and all(s in c.pair for s in sides) and c.where not in spots:
-                spots.append(c.where)
-        return ", ".join(spots)
+            if c.verdict == "fail" and all(s in c.pair for s in sides):
+                spots.setdefault(c.quantity, c.where)
+        return ", ".join(spots.values())
 
     aj, af, jf = PAIRS
     if not failing:

@@ -39,8 +39,9 @@ class Tolerances:
     ``exact_rtol * |JAX| + exact_atol_factor * eps * scale``. In float64 1e-13
     (about 450 eps): far below any derivation error worth catching (a factor
     1 + 1e-6 on one entry fails by seven orders of magnitude), far above the
-    1e-16..1e-15 the two agree to on ordinary problems (scripts/oracle_timing.py
-    and the property suite measure it). In float32 the analytic side is float32
+    1e-16..1e-15 the two agree to on ordinary problems (scripts/check_margins.py
+    measures it: over 700 problems of seven families the largest
+    |ANALYTIC - JAX| was 0.0012 of this tolerance). In float32 the analytic side is float32
     and JAX is the float64 truth, so it is float32 rounding that is measured."""
 
     exact_atol_factor: float
@@ -51,8 +52,10 @@ class Tolerances:
     see verification.compare). Rounding of a sum of terms is bounded by a small
     multiple of eps times the sum of their magnitudes; 64 covers a dot product
     of D terms, exp, a sum over C, a log and a mean over N in either dtype
-    (measured: the largest ratio |ANALYTIC - JAX| / (eps * scale) over the
-    property suite's problems stays below 4). This floor is what lets entries
+    (scripts/check_margins.py over 700 problems, ordinary, extreme logits,
+    tied, one sample, one feature, large reg and float32: the largest
+    |ANALYTIC - JAX| / (eps * scale) was 0.23, so 64 leaves a margin of ~280
+    for conditioning worse than any drawn there; not a fit to the data). This floor is what lets entries
     that are 0 in exact arithmetic (db at a balanced point, saturated
     probabilities) pass without a relative test on noise."""
 
@@ -64,7 +67,8 @@ class Tolerances:
     on the longest chain (a D-term dot, exp, a C-term sum, log, an N-term mean),
     accumulating like a random walk; 16 is above every measured case and still
     leaves the finite-difference bound near 1e-10 relative in float64, tight
-    enough to fail a factor 1 + 1e-6."""
+    enough to fail a factor 1 + 1e-6 (scripts/check_margins.py: over 700
+    problems the largest FD error was 0.052 of its bound)."""
 
     fd_inconclusive_rtol: float
     """Where the finite-difference bound of an entry exceeds this fraction of

@@ -89,7 +89,7 @@ CATALOG: dict[str, tuple[LossAndGrad, str, bool]] = {
         ("dW_times_1001", "dW scaled by 1.001 (passes atol 1e-5 + rtol 1e-3)", False),
         ("missing_1_over_n", "the gradient misses the mean's 1/N; the loss has it", False),
         ("reg_missing_in_grad", "dW lacks reg W; the loss has the penalty", False),
-        ("reg_doubled", "reg ||W||^2 in the loss and 2 reg W in dW", True),
+        ("reg_doubled", "reg sum(W^2) in the loss and 2 reg W in dW", True),
         ("reg_no_half_in_loss", "the loss lacks the 1/2 of the penalty; dW = ... + reg W", False),
         ("reg_on_bias", "the penalty also applied to b, in loss and db", True),
         ("forgot_minus_one", "P instead of P - Y: the -1 on the correct class forgotten", False),
