@@ -5,14 +5,17 @@ imported where they are used.
 """
 
 from softmax_ref.loss import log_softmax, loss, loss_and_grad, loss_and_grad_naive, softmax
+from softmax_ref.streaming import loss_and_grad_streaming
 
 __all__ = [
     "Softmax",
     "SoftmaxClassifier",
+    "TwoLayerClassifier",
     "log_softmax",
     "loss",
     "loss_and_grad",
     "loss_and_grad_naive",
+    "loss_and_grad_streaming",
     "softmax",
 ]
 
@@ -23,6 +26,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "Softmax": "softmax_ref.classifier",
     "SoftmaxClassifier": "softmax_ref.classifier",
+    "TwoLayerClassifier": "softmax_ref.two_layer_classifier",
 }
 
 
