@@ -274,6 +274,7 @@ class BlockedSums:
                 n_lanes = 1
             n_lanes = max(1, min(n_lanes, -(-n_rows // block_rows)))
         self.grad = grad
+        self.dtype = W.dtype
         self.block_rows = block_rows
         self.n_lanes = n_lanes
         self.n_samples = 0
