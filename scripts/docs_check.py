@@ -42,7 +42,7 @@ from pathlib import Path
 
 # Pages to render, as paths under the site; a page missing from the build is
 # skipped with a note (two_layer/ arrives with the two-layer network).
-PAGES = ["derivation/", "two_layer/", ""]
+PAGES = ["derivation/", "two_layer/", "own-derivation/", ""]
 
 CHROMIUM_FLAGS = [
     "--headless",
