@@ -85,7 +85,7 @@ def main() -> None:
         # |ANALYTIC - JAX| in units of eps * scale, the tight comparison's floor.
         dt = X.dtype
         eps = tolerances_for(dt).eps
-        scales, _, _ = softmax_scales(W, b, X, y, reg)
+        scales, _, _, _ = softmax_scales(W, b, X, y, reg)
         _, dW, db = sr.loss_and_grad(W, b, X, y, reg)
         _, jW, jb = oracle.loss_and_grad(W, b, X.astype(np.float64), y, reg)
         for name, a, j in (("W", dW, jW), ("b", db, jb)):

@@ -213,11 +213,67 @@ def test_softmax_scales_follow_the_math():
     # 1 + 2 kappa = 7; S_W = |X|^T 7 / N + reg |W| = [[14], [0]]; S_b = 7;
     # loss scale = 7 + log 2; steps: 1/max|X_d| = 1/2 for d = 0, max(1, |W|) = 1 for d = 1.
     W, b, X = np.zeros((2, 2)), np.array([1.0, -3.0]), np.array([[2.0, 0.0]])
-    scales, loss_scale, steps = softmax_scales(W, b, X, np.array([0]), 0.5)
+    scales, loss_scale, steps, underflow = softmax_scales(W, b, X, np.array([0]), 0.5, tiny=1.0)
     np.testing.assert_array_equal(scales["W"], [[14.0, 14.0], [0.0, 0.0]])
     np.testing.assert_array_equal(scales["b"], [7.0, 7.0])
     assert loss_scale == pytest.approx(7 + np.log(2), rel=1e-15)
     np.testing.assert_array_equal(steps["W"], [[0.5, 0.5], [1.0, 1.0]])
+    # underflow floors in units of tiny: D = 2, max|X| = 2, max|W| = 0, so the
+    # spread 2 D (x + w + 1) = 12; dW: 1 + reg + 12 x = 25.5; db: 13; loss: 2 + 12 + 0.
+    assert underflow == {"W": 25.5, "b": 13.0, "loss": 14.0}
+
+
+# Problems on the edge of the float range, found by the property suite
+# (tests/test_properties.py): XLA flushes subnormals to zero, float32 underflows.
+EDGE_PROBLEMS = {
+    # dW = X (P - Y) = -X / 2 is subnormal: JAX returns 0.
+    "subnormal_gradient": (
+        np.zeros((1, 2)),
+        np.zeros(2),
+        np.array([[2.2250738585072014e-308]]),
+        np.array([0]),
+        0.0,
+    ),
+    # dW = reg W = 4.9e-323 with W the smallest subnormal: JAX reads W as 0.
+    "subnormal_weight": (
+        np.array([[5e-324, 0.0]]),
+        np.zeros(2),
+        np.zeros((1, 1)),
+        np.array([0]),
+        10.0,
+    ),
+    # a subnormal X once made the FD step 1 / max|X| overflow.
+    "subnormal_input": (
+        np.zeros((1, 2)),
+        np.array([3000.0, 0.0]),
+        np.array([[5e-324]]),
+        np.array([0]),
+        0.0,
+    ),
+    # reg W = 1e-100 underflows to 0 in float32; the float64 oracle keeps it.
+    "float32_underflow": (
+        np.array([[0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 1.0]], dtype=np.float32),
+        np.zeros(4, dtype=np.float32),
+        np.zeros((1, 2), dtype=np.float32),
+        np.array([0]),
+        1e-100,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EDGE_PROBLEMS))
+def test_underflow_to_zero_is_not_a_failure(name):
+    r = check_softmax(*EDGE_PROBLEMS[name])
+    assert r.ok, str(r)
+
+
+def test_underflow_floor_does_not_hide_a_wrong_gradient():
+    # The floor is ~1e-307 for ordinary problems: a 1e-6 relative error still fails.
+    def off(W, b, X, y, reg):
+        L, dW, db = sr.loss_and_grad(W, b, X, y, reg)
+        return L, dW * (1 + 1e-6), db
+
+    assert not check_softmax(*softmax_problem(), analytic=off).ok
 
 
 # --- modes and counts -------------------------------------------------------------

@@ -38,6 +38,12 @@ ANALYTIC-FD and JAX-FD (or only one)       FD             the exact two agree
 all three                                  None           no majority
 =========================================  =============  =======================
 
+**Underflow.** XLA on CPU treats subnormal numbers as zero, in and out, so
+the oracle is exact only down to the smallest normal float (``tiny``); the
+exact comparisons add a floor of ``tiny`` (for softmax, ``tiny`` times the
+sensitivity of each quantity to inputs moved by ``tiny``, see
+:func:`softmax_scales`).
+
 **Float32.** The analytic side runs in float32; JAX and FD run in float64 at
 the same point (float32 values are exact in float64), so JAX is the float64
 truth. ANALYTIC vs JAX then uses the float32 row of the tolerance table: it
@@ -385,8 +391,14 @@ def _grads(who: str, out: Any, params: Mapping[str, np.ndarray]) -> tuple[float,
     return _scalar(who, loss), result
 
 
-def _rounding_tol(tol: Tolerances, reference: np.ndarray, scale: Any) -> np.ndarray:
-    return tol.exact_rtol * np.abs(reference) + tol.exact_atol_factor * tol.eps * np.asarray(scale)
+def _rounding_tol(
+    tol: Tolerances, reference: np.ndarray, scale: Any, floor: Any = 0.0
+) -> np.ndarray:
+    return (
+        tol.exact_rtol * np.abs(reference)
+        + tol.exact_atol_factor * tol.eps * np.asarray(scale)
+        + np.asarray(floor)
+    )
 
 
 def check(
@@ -403,6 +415,7 @@ def check(
     scales: Mapping[str, Any] | None = None,
     loss_scale: float | None = None,
     step_scale: Mapping[str, Any] | None = None,
+    underflow: Mapping[str, Any] | None = None,
 ) -> Report:
     r"""Check a model's gradient three ways at one point: ANALYTIC, JAX and FD.
 
@@ -433,6 +446,11 @@ def check(
         loss_scale: the same for the loss (and f_scale for FD); default |loss|.
         step_scale: per parameter, FD's step scale (see
             :func:`~verification.finite_diff.numerical_gradient`).
+        underflow: per parameter (and ``"loss"``), an absolute floor added to
+            the exact comparisons for values lost below the smallest normal
+            float: XLA on CPU flushes subnormal inputs and results to zero, and
+            a float32 analytic underflows where float64 does not. Default: the
+            smallest normal number of the analytic's dtype, for every entry.
 
     Returns:
         A :class:`Report`.
@@ -486,6 +504,10 @@ def check(
             finite = np.abs(j_grads[k][np.isfinite(j_grads[k])])
             scale[k] = np.full(p64[k].shape, finite.max() if finite.size else 0.0)
     l_scale = abs(j_loss) if loss_scale is None else float(loss_scale)
+    tiny = float(np.finfo(dtype).tiny)
+    underflow = dict(underflow or {})
+    floor = {k: np.broadcast_to(np.asarray(underflow.get(k, tiny)), p64[k].shape) for k in p64}
+    loss_floor = float(underflow.get("loss", tiny))
 
     comparisons = [
         _compare(
@@ -493,7 +515,7 @@ def check(
             (ANALYTIC, JAX),
             np.asarray(a_loss),
             np.asarray(j_loss),
-            _rounding_tol(tol_a, np.asarray(j_loss), l_scale),
+            _rounding_tol(tol_a, np.asarray(j_loss), l_scale, loss_floor),
             {ANALYTIC: np.asarray(a_loss), JAX: np.asarray(j_loss), FD: None},
         )
     ]
@@ -504,7 +526,7 @@ def check(
                 (ANALYTIC, JAX),
                 a_grads[k],
                 j_grads[k],
-                _rounding_tol(tol_a, j_grads[k], scale[k]),
+                _rounding_tol(tol_a, j_grads[k], scale[k], floor[k]),
                 {ANALYTIC: a_grads[k], JAX: j_grads[k], FD: None},
             )
         )
@@ -567,8 +589,9 @@ def check(
     )
     a_flat = np.concatenate([a_grads[k].reshape(-1) for k in names])
     j_flat = np.concatenate([j_grads[k].reshape(-1) for k in names])
-    tol_a_flat = _rounding_tol(tol_a, j_flat, scale_flat)
-    tol_j_flat = _rounding_tol(tol_64, j_flat, scale_flat)
+    floor_flat = np.concatenate([floor[k].reshape(-1) for k in names])
+    tol_a_flat = _rounding_tol(tol_a, j_flat, scale_flat, floor_flat)
+    tol_j_flat = _rounding_tol(tol_64, j_flat, scale_flat, floor_flat)
     notes: list[str] = []
 
     if mode in ("full", "sampled"):
@@ -686,8 +709,8 @@ def check(
 
 
 def softmax_scales(
-    W: np.ndarray, b: np.ndarray, X: np.ndarray, y: np.ndarray, reg: float
-) -> tuple[dict[str, np.ndarray], float, dict[str, np.ndarray]]:
+    W: np.ndarray, b: np.ndarray, X: np.ndarray, y: np.ndarray, reg: float, *, tiny: float = 0.0
+) -> tuple[dict[str, np.ndarray], float, dict[str, np.ndarray], dict[str, Any]]:
     r"""Rounding scales and FD steps of the softmax problem, from the math.
 
     With :math:`|F|_{nc} = \sum_d |X_{nd}||W_{dc}| + |b_c|` the size of the
@@ -706,8 +729,16 @@ def softmax_scales(
     :math:`\max(1, |W_{dc}|)`, the scale of the penalty); a step in
     :math:`b_c` moves scores one for one, scale 1.
 
+    Underflow: XLA on CPU reads subnormal inputs as 0 and flushes subnormal
+    results to 0 (and float32 underflows below its ``tiny``). Moving each input
+    by up to ``tiny`` moves a score by at most :math:`D\,\text{tiny}
+    (\max|X| + \max|W| + 1)`, a probability by twice that, so the floors are
+    ``tiny`` times :math:`1 + \lambda + 2D x (x + w + 1)` for dW,
+    :math:`1 + 2D(x + w + 1)` for db and :math:`2 + 2D(x + w + 1) + \lambda w`
+    for the loss (:math:`x, w` the largest :math:`|X|, |W|`).
+
     Returns:
-        ``(scales, loss_scale, step_scale)``.
+        ``(scales, loss_scale, step_scale, underflow)``.
     """
     X, W, b = (np.asarray(a, dtype=np.float64) for a in (X, W, b))
     n, c = X.shape[0], W.shape[1]
@@ -719,12 +750,22 @@ def softmax_scales(
     loss_scale = float(np.mean(weight + math.log(c)) + 0.5 * reg * np.sum(W * W))
     xmax = absX.max(axis=0)
     w_scale = np.maximum(1.0, np.abs(W))
-    with np.errstate(divide="ignore"):
-        step_w = np.where(xmax[:, None] > 0, np.minimum(w_scale, 1.0 / xmax[:, None]), w_scale)
+    # 1 / a subnormal max|X| overflows to inf, and the minimum then keeps w_scale.
+    with np.errstate(divide="ignore", over="ignore"):
+        step_w = np.minimum(w_scale, 1.0 / xmax[:, None])
+    d = X.shape[1]
+    x_big, w_big = float(absX.max()), float(np.abs(W).max())
+    spread = 2.0 * d * (x_big + w_big + 1.0)
+    underflow = {
+        "W": tiny * (1.0 + reg + spread * x_big),
+        "b": tiny * (1.0 + spread),
+        "loss": tiny * (2.0 + spread + reg * w_big),
+    }
     return (
         {"W": np.broadcast_to(s_w, W.shape), "b": s_b},
         loss_scale,
         {"W": step_w, "b": np.ones(c)},
+        underflow,
     )
 
 
@@ -796,13 +837,15 @@ def check_softmax(
     def forward(p: dict[str, np.ndarray]) -> np.ndarray:
         return jax_oracle.loss_batch(p["W"], p["b"], X64, y, reg)
 
-    scales, loss_scale, step_scale = softmax_scales(W, b, X64, y, reg)
+    tiny = float(np.finfo(dtype).tiny)  # float32's is the larger: it underflows first
+    scales, loss_scale, step_scale, underflow = softmax_scales(W, b, X64, y, reg, tiny=tiny)
     kwargs: dict[str, Any] = {
         "fd_function": forward,
         "fd_batched": True,
         "scales": scales,
         "loss_scale": loss_scale,
         "step_scale": step_scale,
+        "underflow": underflow,
     }
     kwargs.update(check_kwargs)
     return check(analytic_fn, oracle_fn, {"W": W, "b": b}, **kwargs)

@@ -55,9 +55,10 @@ class Tolerances:
     (scripts/check_margins.py over 700 problems, ordinary, extreme logits,
     tied, one sample, one feature, large reg and float32: the largest
     |ANALYTIC - JAX| / (eps * scale) was 0.23, so 64 leaves a margin of ~280
-    for conditioning worse than any drawn there; not a fit to the data). This floor is what lets entries
-    that are 0 in exact arithmetic (db at a balanced point, saturated
-    probabilities) pass without a relative test on noise."""
+    for conditioning worse than any drawn there; not a fit to the data).
+    This floor is what lets entries that are 0 in exact arithmetic (db at a
+    balanced point, saturated probabilities) pass without a relative test on
+    noise."""
 
     fd_roundoff_factor: float
     """Finite differences (always run in float64): the error of one evaluation
