@@ -50,11 +50,17 @@ import numpy as np  # noqa: E402
 __all__ = [
     "JaxLoss",
     "bucket",
+    "check_two_layer_inputs",
     "loss",
     "loss_and_grad",
     "loss_batch",
     "pad_to",
+    "relu",
     "softmax_loss",
+    "two_layer_loss",
+    "two_layer_loss_and_grad",
+    "two_layer_loss_batch",
+    "two_layer_loss_fn",
 ]
 
 # Floors of the padded shapes. Below them every problem shares one compiled
@@ -329,3 +335,229 @@ def loss_batch(
         "b": pad_to(bs.astype(dt), (k, cp)),
     }
     return _SOFTMAX.batch(params, data, chunk=chunk)
+
+
+# --- the one-hidden-layer ReLU network (engineer T1) ----------------------------------
+#
+# Restated from the issue's math, not from softmax_ref/two_layer.py:
+#
+#     Z = X W1 + b1     H = relu(Z)     F = H W2 + b2
+#     L = mean_n [ logsumexp(F_n) - F_{n, y_n} ] + 0.5 reg (||W1||^2 + ||W2||^2)
+#
+# Padding follows the softmax's rules, plus one for the hidden layer: padded hidden
+# units are zero columns of W1 with a zero bias, so Z = 0 there, relu(0) = 0, and
+# they meet zero rows of W2: they add exact zeros to every score and to the penalty.
+
+MIN_HIDDEN = 8
+TWO_LAYER_KEYS = ("W1", "b1", "W2", "b2")
+
+
+def relu(z: Any) -> Any:
+    r"""``max(z, 0)``, with the derivative at ``z = 0`` taken to be 0.
+
+    ReLU has no derivative at 0; any value in [0, 1] is a subgradient. The
+    network's math takes 0 (``H = Z`` where ``Z > 0``, else 0), and this
+    states it that way: :func:`jnp.where` differentiates the branch it picks,
+    so the derivative at 0 is the ``else`` branch's, 0. ``jnp.maximum(z, 0)``
+    would not do: JAX splits the derivative of a tie in ``max`` evenly, 1/2.
+
+    Example:
+        >>> float(jax.grad(relu)(0.0)), float(jax.grad(relu)(2.0))
+        (0.0, 1.0)
+        >>> float(jax.grad(lambda z: jnp.maximum(z, 0.0))(0.0))
+        0.5
+    """
+    return jnp.where(z > 0, z, 0.0)
+
+
+def two_layer_loss_fn(params: Mapping[str, Any], data: Mapping[str, Any]) -> Any:
+    r"""The two-layer network's loss, on padded arrays with masks.
+
+    .. math::
+        L = \frac{1}{N}\sum_{n} \Big[\operatorname{logsumexp}_j F_{nj} - F_{n y_n}\Big]
+            + \frac{\lambda}{2}\big(\lVert W_1\rVert^2 + \lVert W_2\rVert^2\big),
+        \qquad F = \operatorname{relu}(X W_1 + b_1) W_2 + b_2
+
+    ``params``: ``W1`` (D', H'), ``b1`` (H',), ``W2`` (H', C'), ``b2`` (C').
+    ``data``: as for :func:`softmax_loss`. Primes mark padded sizes.
+    """
+    hidden = relu(data["X"] @ params["W1"] + params["b1"])
+    scores = hidden @ params["W2"] + params["b2"]
+    scores = jnp.where(data["class_mask"], scores, -jnp.inf)
+    lse = jax.nn.logsumexp(scores, axis=1)
+    correct = jnp.take_along_axis(scores, data["y"][:, None], axis=1)[:, 0]
+    per_sample = jnp.where(data["row_mask"], lse - correct, 0.0)
+    penalty = jnp.sum(params["W1"] ** 2) + jnp.sum(params["W2"] ** 2)
+    return jnp.sum(per_sample) / data["n"] + 0.5 * data["reg"] * penalty
+
+
+_TWO_LAYER = JaxLoss(two_layer_loss_fn)
+
+
+def check_two_layer_inputs(
+    params: Any, X: Any, y: Any, reg: Any, *, lead: int = 0
+) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, float]:
+    """Validate a two-layer problem for the oracle; return ``(params, X, y, reg)``.
+
+    ``params`` is a dict with ``W1`` (D, H), ``b1`` (H,), ``W2`` (H, C), ``b2``
+    (C,), each with ``lead`` extra leading axes (1 for a batch of parameter
+    sets). Messages name the argument, what it got and what was expected.
+
+    Example:
+        >>> p = {"W1": np.zeros((2, 3)), "b1": np.zeros(3), "W2": np.zeros((4, 2)),
+        ...      "b2": np.zeros(2)}
+        >>> check_two_layer_inputs(p, np.zeros((1, 2)), [0], 0.0)
+        Traceback (most recent call last):
+        ...
+        ValueError: W2 must have shape (H, C) with H = 3 and C >= 1; got shape (4, 2)
+    """
+    if not isinstance(params, Mapping) or set(params) != set(TWO_LAYER_KEYS):
+        got = sorted(params) if isinstance(params, Mapping) else type(params).__name__
+        raise ValueError(f"params must be a dict with keys {list(TWO_LAYER_KEYS)}; got {got}")
+    W1 = _float_array("W1", params["W1"], 2 + lead)
+    b1 = _float_array("b1", params["b1"], 1 + lead)
+    W2 = _float_array("W2", params["W2"], 2 + lead)
+    b2 = _float_array("b2", params["b2"], 1 + lead)
+    X = _float_array("X", X, 2)
+    n, d = X.shape
+    if n == 0 or d == 0:
+        raise ValueError(f"X must have N >= 1 rows and D >= 1 columns; got shape {X.shape}")
+    k = W1.shape[:lead]
+    if W1.shape[lead] != d or W1.shape[lead + 1] < 1:
+        raise ValueError(f"W1 must have shape (D, H) with D = {d} and H >= 1; got shape {W1.shape}")
+    h = W1.shape[lead + 1]
+    if W2.shape[lead] != h or W2.shape[lead + 1] < 1:
+        raise ValueError(f"W2 must have shape (H, C) with H = {h} and C >= 1; got shape {W2.shape}")
+    c = W2.shape[lead + 1]
+    for name, a, want in (("b1", b1, (*k, h)), ("b2", b2, (*k, c)), ("W2", W2, (*k, h, c))):
+        if a.shape != want:
+            raise ValueError(f"{name} must have shape {want}; got shape {a.shape}")
+    labels = np.asarray(y)
+    if labels.dtype.kind not in "iu" or labels.shape != (n,):
+        raise ValueError(
+            f"y must be ({n},) integer labels in [0, {c}); "
+            f"got shape {labels.shape} and dtype {labels.dtype}"
+        )
+    if labels.min() < 0 or labels.max() >= c:
+        raise ValueError(
+            f"y must hold labels in [0, {c}); got values from {labels.min()} to {labels.max()}"
+        )
+    arrays = {"W1": W1, "b1": b1, "W2": W2, "b2": b2}
+    for name, a in (*arrays.items(), ("X", X)):
+        if not np.all(np.isfinite(a)):
+            raise ValueError(
+                f"{name} must be finite; got a NaN or inf in {name} of shape {a.shape}"
+            )
+    if isinstance(reg, bool) or not isinstance(reg, (int, float, np.integer, np.floating)):
+        raise TypeError(f"reg must be a real number >= 0; got {reg!r}")
+    reg_value = float(reg)
+    if not (np.isfinite(reg_value) and reg_value >= 0):
+        raise ValueError(f"reg must be a finite number >= 0; got {reg!r}")
+    return arrays, X, labels, reg_value
+
+
+def _two_layer_padded(
+    params: Mapping[str, np.ndarray],
+    X: np.ndarray,
+    y: np.ndarray,
+    reg: float,
+    dt: np.dtype,
+    lead: int,
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], tuple[int, int, int, int]]:
+    k = params["W1"].shape[:lead]
+    h, c = params["W2"].shape[lead:]
+    data, (n_pad, dp, cp) = _softmax_data(X, y, reg, dt, c)
+    hp = bucket(h, MIN_HIDDEN)
+    padded = {
+        "W1": pad_to(params["W1"].astype(dt), (*k, dp, hp)),
+        "b1": pad_to(params["b1"].astype(dt), (*k, hp)),
+        "W2": pad_to(params["W2"].astype(dt), (*k, hp, cp)),
+        "b2": pad_to(params["b2"].astype(dt), (*k, cp)),
+    }
+    return padded, data, (n_pad, dp, hp, cp)
+
+
+def two_layer_loss_and_grad(
+    params: Any, X: Any, y: Any, reg: float = 0.0, *, dtype: Any = np.float64
+) -> tuple[float, dict[str, np.ndarray]]:
+    r"""The two-layer network's loss and its gradient with respect to every parameter, by JAX.
+
+    Args:
+        params: dict with ``W1`` (D, H), ``b1`` (H,), ``W2`` (H, C), ``b2`` (C,).
+        X: samples, shape ``(N, D)``.
+        y: labels, shape ``(N,)``, integers in ``[0, C)``.
+        reg: the L2 strength :math:`\lambda \ge 0`, on ``W1`` and ``W2``.
+        dtype: the working precision, float64 (default) or float32.
+
+    Returns:
+        ``(loss, grads)``: a Python float and a dict of NumPy arrays with the
+        keys and shapes of ``params``, in ``dtype``.
+
+    Example:
+        One sample, x = 1; hidden pre-activations Z = [1, -1], so H = [1, 0];
+        scores F = H W2 = [2, 0] with label 1, so dF = P - Y = [s, -s] with
+        s = e^2 / (1 + e^2) = 0.8808; dH = dF W2^T = [2s, -2s], and the ReLU
+        stops the second unit: dW1 = [[2s, 0]].
+
+        >>> p = {"W1": np.array([[1.0, -1.0]]), "b1": np.zeros(2),
+        ...      "W2": np.array([[2.0, 0.0], [5.0, 7.0]]), "b2": np.zeros(2)}
+        >>> L, g = two_layer_loss_and_grad(p, np.array([[1.0]]), np.array([1]))
+        >>> round(L, 6)   # log(1 + e^2)
+        2.126928
+        >>> g["W1"].round(6)
+        array([[1.761594, 0.      ]])
+    """
+    dt = np.dtype(dtype)
+    params, X, y, reg = check_two_layer_inputs(params, X, y, reg)
+    d, h = params["W1"].shape
+    c = params["W2"].shape[1]
+    padded, data, _ = _two_layer_padded(params, X, y, reg, dt, 0)
+    value, grads = _TWO_LAYER.value_and_grad(padded, data)
+    return value, {
+        "W1": grads["W1"][:d, :h].copy(),
+        "b1": grads["b1"][:h].copy(),
+        "W2": grads["W2"][:h, :c].copy(),
+        "b2": grads["b2"][:c].copy(),
+    }
+
+
+def two_layer_loss(
+    params: Any, X: Any, y: Any, reg: float = 0.0, *, dtype: Any = np.float64
+) -> float:
+    """The oracle's forward for the network: the loss alone (see :func:`two_layer_loss_and_grad`).
+
+    Example:
+        >>> p = {"W1": np.ones((1, 2)), "b1": np.zeros(2), "W2": np.zeros((2, 3)),
+        ...      "b2": np.zeros(3)}
+        >>> L = two_layer_loss(p, np.ones((4, 1)), np.array([0, 1, 2, 0]), reg=0.5)
+        >>> round(L, 12)   # log 3 + 0.25 * (1 + 1): W2 = 0 makes every class equally likely
+        1.598612288668
+    """
+    one = (
+        {k: np.asarray(v)[None] for k, v in params.items()}
+        if isinstance(params, Mapping)
+        else params
+    )
+    return float(two_layer_loss_batch(one, X, y, reg, dtype=dtype)[0])
+
+
+def two_layer_loss_batch(
+    params: Any, X: Any, y: Any, reg: float = 0.0, *, dtype: Any = np.float64
+) -> np.ndarray:
+    """The network's loss at K parameter sets at once: each array with a leading axis K -> (K,).
+
+    The forward that finite differences differentiate: one call evaluates every
+    point of a stencil.
+
+    Example:
+        >>> p = {"W1": np.ones((2, 1, 1)), "b1": np.zeros((2, 1)),
+        ...      "W2": np.zeros((2, 1, 2)), "b2": np.array([[0.0, 0.0], [0.0, np.log(3.0)]])}
+        >>> two_layer_loss_batch(p, np.ones((1, 1)), np.array([1]))   # log 2, log(4/3)
+        array([0.69314718, 0.28768207])
+    """
+    dt = np.dtype(dtype)
+    params, X, y, reg = check_two_layer_inputs(params, X, y, reg, lead=1)
+    padded, data, (n_pad, _, hp, cp) = _two_layer_padded(params, X, y, reg, dt, 1)
+    chunk = max(1, min(MAX_BATCH, MAX_BATCH_ENTRIES // (n_pad * max(hp, cp))))
+    chunk = 1 << (chunk.bit_length() - 1)  # a power of two: few distinct shapes
+    return _TWO_LAYER.batch(padded, data, chunk=chunk)
