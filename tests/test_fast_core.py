@@ -1,0 +1,381 @@
+"""The blocked, threaded core against the simple formulas, and its streaming form.
+
+``loss_and_grad`` cuts X into blocks of rows, deals them to lanes (threads) and
+adds the partial sums in a fixed order. Each test here pins one way that could
+go wrong: a block boundary (N smaller than, equal to, or not a multiple of the
+block), a lane that gets no block, float32 accumulation, a memmap, chunks fed
+through ``loss_and_grad_streaming``, results that change from run to run,
+BLAS threads left changed, or memory that grows with N.
+
+The reference is the textbook dense computation in float64 (``dense_reference``),
+written from DESIGN.md's formulas, not from the kernel.
+"""
+
+from __future__ import annotations
+
+import threading
+import tracemalloc
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+
+import softmax_ref as sr
+from softmax_ref import _kernels
+from verification.tolerances import tolerances_for
+
+D, C = 6, 5
+B = 64  # rows per block in these tests (the kernel's smallest default)
+
+
+def problem(seed: int, n: int, d: int = D, c: int = C, dtype=np.float64, reg: float = 0.3):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d)).astype(dtype)
+    W = rng.normal(scale=0.5, size=(d, c)).astype(dtype)
+    b = rng.normal(size=c).astype(dtype)
+    y = rng.integers(0, c, size=n)
+    return W, b, X, y, reg
+
+
+def dense_reference(W, b, X, y, reg):
+    """DESIGN.md's formulas on whole (N, C) arrays, in float64."""
+    W, b, X = (np.asarray(a, dtype=np.float64) for a in (W, b, X))
+    n = X.shape[0]
+    F = X @ W + b
+    m = F.max(axis=1, keepdims=True)
+    E = np.exp(F - m)
+    s = E.sum(axis=1, keepdims=True)
+    # loss = mean_n [logsumexp(F_n) - F_n,y_n] + 0.5 reg ||W||^2
+    loss = np.mean(np.log(s[:, 0]) + m[:, 0] - F[np.arange(n), y]) + 0.5 * reg * np.sum(W * W)
+    G = E / s
+    G[np.arange(n), y] -= 1  # P - Y
+    return loss, X.T @ G / n + reg * W, G.sum(axis=0) / n
+
+
+def assert_matches(out, ref, dtype):
+    tol = tolerances_for(dtype)
+    L, dW, db = out
+    assert L.dtype == dW.dtype == db.dtype == dtype
+    np.testing.assert_allclose(L, ref[0], rtol=tol.paths_rtol)
+    np.testing.assert_allclose(dW, ref[1], rtol=tol.paths_rtol, atol=tol.paths_atol)
+    np.testing.assert_allclose(db, ref[2], rtol=tol.paths_rtol, atol=tol.paths_atol)
+
+
+def assert_identical(a, b):
+    for u, v in zip(a, b, strict=True):
+        np.testing.assert_array_equal(u, v)
+
+
+@pytest.fixture
+def blocks_of(monkeypatch):
+    """Set the block size (in rows of X) and thread count that loss_and_grad reads."""
+
+    def set_(rows: int, threads: int, d: int = D, itemsize: int = 8) -> None:
+        monkeypatch.setenv(_kernels.BLOCK_ENV, str(rows * d * itemsize))
+        monkeypatch.setenv(_kernels.THREADS_ENV, str(threads))
+        # Let even these small problems use every lane (the default keeps one
+        # lane below 2^16 score entries, where a thread costs more than it saves).
+        monkeypatch.setattr(_kernels, "MIN_ENTRIES_FOR_THREADS", 0)
+
+    return set_
+
+
+# --- block boundaries ----------------------------------------------------------
+
+# N around one, two and three blocks of B rows: smaller than a block, exactly
+# one, one row over, several, a multiple, a multiple plus one.
+BOUNDARY_N = [1, 2, B - 1, B, B + 1, 2 * B - 1, 2 * B, 2 * B + 1, 3 * B, 3 * B + 1, 7 * B + 5]
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+@pytest.mark.parametrize("n", BOUNDARY_N)
+def test_block_boundaries_match_dense_formulas(blocks_of, n, threads):
+    blocks_of(B, threads)
+    W, b, X, y, reg = problem(n, n)
+    assert_matches(sr.loss_and_grad(W, b, X, y, reg), dense_reference(W, b, X, y, reg), np.float64)
+    np.testing.assert_allclose(
+        sr.loss(W, b, X, y, reg), dense_reference(W, b, X, y, reg)[0], rtol=1e-12
+    )
+
+
+def test_boundary_check_catches_a_dropped_tail_block(blocks_of, monkeypatch):
+    # Meta: a kernel that loses the last, short block (an off-by-one in the block
+    # count) fails the comparison used above.
+    blocks_of(B, 2)
+    run = _kernels._Lane.run
+
+    def run_without_short_blocks(self, WT, b, blocks, grad):
+        return run(self, WT, b, ((Xb, yb) for Xb, yb in blocks if Xb.shape[0] == B), grad)
+
+    monkeypatch.setattr(_kernels._Lane, "run", run_without_short_blocks)
+    W, b, X, y, reg = problem(2 * B + 1, 2 * B + 1)
+    with pytest.raises(AssertionError):
+        assert_matches(
+            sr.loss_and_grad(W, b, X, y, reg), dense_reference(W, b, X, y, reg), np.float64
+        )
+
+
+def test_boundary_check_catches_a_lost_lane(blocks_of, monkeypatch):
+    # Meta: a reduction that forgets every lane but the first fails it too.
+    blocks_of(B, 2)
+    monkeypatch.setattr(
+        _kernels.BlockedSums, "grad_sums", lambda self: (self._lanes[0].GX, self._lanes[0].db)
+    )
+    W, b, X, y, reg = problem(3 * B, 3 * B)
+    with pytest.raises(AssertionError):
+        assert_matches(
+            sr.loss_and_grad(W, b, X, y, reg), dense_reference(W, b, X, y, reg), np.float64
+        )
+
+
+@pytest.mark.parametrize("n", [B - 1, B, 2 * B + 1, 5 * B])
+def test_block_boundaries_float32(blocks_of, n):
+    blocks_of(B, 2, itemsize=4)
+    W, b, X, y, reg = problem(10 + n, n, dtype=np.float32)
+    assert_matches(sr.loss_and_grad(W, b, X, y, reg), dense_reference(W, b, X, y, reg), np.float32)
+
+
+def test_default_block_rule_matches_naive_loops():
+    # The shipped rule and thread default, on a problem of several blocks:
+    # 600 rows of width 300 are 1.4 MiB of X, cut in 8 MiB blocks (one) and
+    # then checked against the derivation's loops.
+    W, b, X, y, reg = problem(5, 600, d=300, c=4)
+    assert_matches(
+        sr.loss_and_grad(W, b, X, y, reg), sr.loss_and_grad_naive(W, b, X, y, reg), np.float64
+    )
+
+
+@pytest.mark.parametrize("n", [B, 4 * B + 3])
+def test_non_contiguous_X_in_blocks(blocks_of, n):
+    blocks_of(B, 2)
+    W, b, X, y, reg = problem(20, n)
+    ref = dense_reference(W, b, X, y, reg)
+    for Xv in (np.asfortranarray(X), np.repeat(X, 2, axis=1)[:, ::2]):
+        assert_matches(sr.loss_and_grad(W, b, Xv, y, reg), ref, np.float64)
+
+
+def test_extreme_scores_in_a_late_block(blocks_of):
+    # Scores of +-1e5 in the last block only: the shift by the max must be per
+    # sample in every block, else exp overflows there.
+    blocks_of(B, 2)
+    W, b, X, y, reg = problem(21, 3 * B + 7)
+    X[-3:] *= 1e5
+    L, dW, db = sr.loss_and_grad(W, b, X, y, reg)
+    assert np.isfinite(L)
+    assert_matches((L, dW, db), dense_reference(W, b, X, y, reg), np.float64)
+
+
+def test_nan_in_a_late_block_is_reported(blocks_of):
+    blocks_of(B, 2)
+    W, b, X, y, reg = problem(22, 5 * B)
+    X[5 * B - 1, 2] = np.nan
+    with pytest.raises(ValueError, match=rf"X must be finite; got nan at X\[{5 * B - 1}, 2\]"):
+        sr.loss_and_grad(W, b, X, y, reg)
+
+
+# --- determinism and threads -------------------------------------------------------
+
+
+def test_bitwise_identical_run_to_run(blocks_of):
+    blocks_of(B, 2)
+    W, b, X, y, reg = problem(30, 40 * B + 17, d=20, c=10)
+    first = sr.loss_and_grad(W, b, X, y, reg)
+    for _ in range(5):
+        assert_identical(sr.loss_and_grad(W, b, X, y, reg), first)
+
+
+def test_thread_counts_agree(blocks_of):
+    W, b, X, y, reg = problem(31, 20 * B + 1, d=20, c=10)
+    outs = []
+    for threads in (1, 2, 4):
+        blocks_of(B, threads, d=20)
+        outs.append(sr.loss_and_grad(W, b, X, y, reg))
+    for out in outs[1:]:
+        assert_matches(out, outs[0], np.float64)
+
+
+def blas_threads() -> list[int]:
+    from threadpoolctl import threadpool_info
+
+    return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+
+
+def test_blas_threads_restored_after_concurrent_calls(blocks_of):
+    # Several user threads call the blocked core at once: each holds BLAS at one
+    # thread while it runs; the last one out must restore the setting.
+    blocks_of(B, 2)
+    before = blas_threads()
+    W, b, X, y, reg = problem(32, 30 * B, d=20, c=10)
+    expected = sr.loss_and_grad(W, b, X, y, reg)
+    results: list[tuple] = [()] * 6
+
+    def call(i: int) -> None:
+        results[i] = sr.loss_and_grad(W, b, X, y, reg)
+
+    workers = [threading.Thread(target=call, args=(i,)) for i in range(len(results))]
+    for t in workers:
+        t.start()
+    for t in workers:
+        t.join()
+    for out in results:
+        assert_identical(out, expected)
+    assert blas_threads() == before
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [(_kernels.THREADS_ENV, "0"), (_kernels.BLOCK_ENV, "x")]
+)
+def test_bad_settings_are_named(monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    W, b, X, y, reg = problem(33, 10)
+    with pytest.raises(ValueError, match=name):
+        sr.loss_and_grad(W, b, X, y, reg)
+
+
+# --- memmap and streaming -----------------------------------------------------------
+
+
+def test_memmap_gives_the_in_memory_numbers(blocks_of, tmp_path):
+    blocks_of(B, 2)
+    W, b, X, y, reg = problem(40, 9 * B + 3)
+    path = tmp_path / "X.npy"
+    mm = np.lib.format.open_memmap(path, mode="w+", dtype=X.dtype, shape=X.shape)
+    mm[:] = X
+    mm.flush()
+    del mm
+    X_disk = np.load(path, mmap_mode="r")
+    assert isinstance(X_disk, np.memmap)
+    assert_identical(sr.loss_and_grad(W, b, X_disk, y, reg), sr.loss_and_grad(W, b, X, y, reg))
+
+
+def chunks(X, y, sizes):
+    lo = 0
+    for size in sizes:
+        yield X[lo : lo + size], y[lo : lo + size]
+        lo += size
+    assert lo == X.shape[0]
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize(
+    "sizes",
+    [[7 * B + 5], [B, B, 5 * B + 5], [2 * B, 0, 4 * B, B + 5], [3 * B, 4 * B + 5]],
+    ids=["one-chunk", "single-blocks", "empty-chunk", "uneven-multiples"],
+)
+def test_streaming_equals_in_memory_bitwise(blocks_of, sizes, threads):
+    # Chunks whose lengths are multiples of the block (all but the last) are cut
+    # into exactly the in-memory call's blocks, dealt to the same lanes.
+    blocks_of(B, threads)
+    W, b, X, y, reg = problem(41, 7 * B + 5)
+    streamed = sr.loss_and_grad_streaming(W, b, chunks(X, y, sizes), reg)
+    assert_identical(streamed, sr.loss_and_grad(W, b, X, y, reg))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("sizes", [[1] * 9 + [3 * B], [B - 1, B + 1, 37, 2 * B + 50]])
+def test_streaming_ragged_chunks_match_dense_formulas(blocks_of, sizes, dtype):
+    blocks_of(B, 2, itemsize=np.dtype(dtype).itemsize)
+    n = sum(sizes)
+    W, b, X, y, reg = problem(42, n, dtype=dtype)
+    out = sr.loss_and_grad_streaming(W, b, chunks(X, y, sizes), reg)
+    assert_matches(out, dense_reference(W, b, X, y, reg), dtype)
+
+
+def test_streaming_from_memmap_shards(tmp_path):
+    W, b, X, y, reg = problem(43, 1000)
+    shards = []
+    for i, lo in enumerate(range(0, 1000, 300)):
+        path = tmp_path / f"shard{i}.npy"
+        np.save(path, X[lo : lo + 300])
+        shards.append((np.load(path, mmap_mode="r"), y[lo : lo + 300]))
+    out = sr.loss_and_grad_streaming(W, b, shards, reg, n_threads=2, block_rows=100)
+    assert_matches(out, dense_reference(W, b, X, y, reg), np.float64)
+
+
+def bad_stream_cases():
+    W, b, X, y, _ = problem(44, 30)
+    y_bad = y.copy()
+    y_bad[-1] = C
+    X_nan = X.copy()
+    X_nan[25, 1] = np.nan
+    W32, b32, X32 = W.astype(np.float32), b.astype(np.float32), X.astype(np.float32)
+    return {
+        "labels": (W, b, [(X[:20], y[:20]), (X[20:], y_bad[20:])], ValueError, "chunk 1 .*y must"),
+        "width": (W, b, [(X, y), (X[:, :2], y)], ValueError, "chunk 1 .*W must have shape"),
+        "nan": (W, b, [(X[:20], y[:20]), (X_nan[20:], y[20:])], ValueError, "chunk 1 .*X must be"),
+        # float32 W, b and chunk 0 fix float32 sums; a float64 chunk would need float64.
+        "dtype": (W32, b32, [(X32, y), (X, y)], TypeError, "chunk 1 of blocks gives dtype float64"),
+        "not-a-pair": (W, b, [(X, y), X], TypeError, "chunk 1 is ndarray"),
+        "nothing": (W, b, [], ValueError, "at least one"),
+        "only-empty": (W, b, [(X[:0], y[:0])], ValueError, "at least one"),
+    }
+
+
+@pytest.mark.parametrize("case", list(bad_stream_cases()))
+def test_streaming_errors_name_the_chunk(case):
+    W, b, stream, exc, message = bad_stream_cases()[case]
+    with pytest.raises(exc, match=message):
+        sr.loss_and_grad_streaming(W, b, stream, 0.1)
+
+
+def test_streaming_reads_the_iterable_once_in_order():
+    W, b, X, y, reg = problem(45, 200)
+    seen = []
+
+    def gen():
+        for lo in range(0, 200, 50):
+            seen.append(lo)
+            yield X[lo : lo + 50], y[lo : lo + 50]
+
+    out = sr.loss_and_grad_streaming(W, b, gen(), reg, n_threads=2, block_rows=20)
+    assert seen == [0, 50, 100, 150]
+    assert_matches(out, dense_reference(W, b, X, y, reg), np.float64)
+
+
+# --- memory ------------------------------------------------------------------------
+
+
+def traced_peak(fn: Callable[[], object]) -> int:
+    """Peak bytes allocated (and traced) while fn runs, above what was live before."""
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        fn()
+        return tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
+
+
+N_SMALL, N_LARGE, C_MEM = 8_000, 80_000, 10
+
+
+def peaks(fn, blocks_of, threads):
+    blocks_of(B, threads, d=8)
+    out = []
+    for n in (N_SMALL, N_LARGE):
+        W, b, X, y, reg = problem(50, n, d=8, c=C_MEM)
+        fn(W, b, X, y, reg)  # warm: pools, threadpoolctl's scan
+        out.append(traced_peak(lambda W=W, b=b, X=X, y=y, reg=reg: fn(W, b, X, y, reg)))
+    return out
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_peak_memory_does_not_grow_with_n(blocks_of, threads):
+    small, large = peaks(sr.loss_and_grad, blocks_of, threads)
+    block_of_scores = C_MEM * B * 8
+    # N grows tenfold: anything held per sample would add at least
+    # (N_LARGE - N_SMALL) * 8 bytes (576 KB), per score 5.8 MB. One block of
+    # scores (5 KB) is the slack for Python objects (futures, frames) that differ.
+    assert large <= small + block_of_scores
+    # And the whole call needs less than one (N, C) array of the small problem.
+    assert large < N_SMALL * C_MEM * 8
+
+
+def test_peak_memory_check_catches_dense_code(blocks_of):
+    # Meta: the same measurement on the dense formulas (the post's layout, whole
+    # (N, C) arrays) fails the assertion above, so that assertion can fail.
+    small, large = peaks(dense_reference, blocks_of, 1)
+    assert large > small + C_MEM * B * 8
+    # F and exp(F - m) are alive together: at least two (N, C) float64 arrays.
+    assert large >= 2 * N_LARGE * C_MEM * 8
