@@ -39,7 +39,7 @@ _PY_ROLE = re.compile(r":(?:py:)?(?:func|class|meth|mod|attr|data|obj|exc|const)
 _LITERAL_INTRO = re.compile(r"(?<=\S)::[ \t]*$", re.MULTILINE)  # "text::", not ".. math::"
 _EXAMPLE_HEADER = re.compile(r"^Example:[ \t]*$", re.MULTILINE)
 _ARGS_HEADER = re.compile(
-    r"^(?P<indent>[ \t]*)(?:Args|Arguments|Parameters|Other Parameters):[ \t]*$"
+    r"^(?P<indent>[ \t]*)(?:Args|Arguments|Parameters|Other Parameters|Attributes):[ \t]*$"
 )
 _NAMES = re.compile(r"^\*{0,2}\w+(?:,\s*\*{0,2}\w+)*,?$")
 
@@ -48,10 +48,33 @@ def _indent(line: str) -> int:
     return len(line) - len(line.lstrip())
 
 
+_QUALIFIED = re.compile(
+    r"^(?P<names>[^()]*?)\s*\((?P<qual>.*?)\s+(?P<more>\*{0,2}\w+(?:,\s*\*{0,2}\w+)*)\)$"
+)
+
+
+def _grouped_names(head: str) -> list[tuple[str, str]] | None:
+    """The names of a grouped entry's head, each with a qualifier; None if not grouped.
+
+    ``"a, b"`` gives a and b; ``"a, b (with x: c, d)"``-style heads, a list
+    followed by a parenthetical naming more entries after a few words, give
+    those too, with the words as a qualifier of their description.
+    """
+    qualified: list[tuple[str, str]] = []
+    m = _QUALIFIED.match(head)
+    if m and "," in m["names"]:
+        head = m["names"]
+        qual = re.sub(r"^and\s+", "", m["qual"].strip())
+        qualified = [(n.strip(), f" ({qual})") for n in m["more"].split(",")]
+    if "," not in head or not _NAMES.match(head):
+        return None
+    return [(n.strip(), "") for n in head.split(",") if n.strip()] + qualified
+
+
 def split_grouped_args(text: str) -> str:
     """Give each parameter of a grouped ``Args:`` entry an entry of its own.
 
-    >>> doc = "Args:\\n    a, b,\\n    c: shared.\\n        More.\\n    d: own."
+    >>> doc = "Args:\\n    a, b,\\n        c: shared.\\n        More.\\n    d: own."
     >>> print(split_grouped_args(doc))
     Args:
         a: shared.
@@ -61,6 +84,13 @@ def split_grouped_args(text: str) -> str:
         c: shared.
             More.
         d: own.
+    >>> doc = "Attributes:\\n    a_, b_ (and when fitted\\n        c_, d_): as before."
+    >>> print(split_grouped_args(doc))
+    Attributes:
+        a_: as before.
+        b_: as before.
+        c_: (when fitted) as before.
+        d_: (when fitted) as before.
     """
     lines = text.split("\n")
     out: list[str] = []
@@ -85,13 +115,20 @@ def split_grouped_args(text: str) -> str:
                 out.append(line)
                 i += 1
                 continue
-            # An entry: its names may run over several lines ending in commas.
+            # An entry: its names may run over several lines, ending in commas
+            # or inside an open parenthesis.
             names_text, j = line.strip(), i
-            while ":" not in names_text and names_text.endswith(",") and j + 1 < len(lines):
+            while (
+                ":" not in names_text
+                and (names_text.endswith(",") or names_text.count("(") > names_text.count(")"))
+                and j + 1 < len(lines)
+                and _indent(lines[j + 1]) >= base
+            ):
                 j += 1
                 names_text += " " + lines[j].strip()
             head, sep, desc = names_text.partition(":")
-            if not sep or "," not in head or not _NAMES.match(head.strip()):
+            entries = _grouped_names(head.strip()) if sep else None
+            if not entries:
                 out.append(line)
                 i += 1
                 continue
@@ -99,8 +136,8 @@ def split_grouped_args(text: str) -> str:
             while k < len(lines) and lines[k].strip() and _indent(lines[k]) > base:
                 k += 1
             more = lines[j + 1 : k]
-            for name in (n.strip() for n in head.split(",") if n.strip()):
-                out.append(" " * base + f"{name}:{desc}")
+            for name, qualifier in entries:
+                out.append(" " * base + f"{name}:{qualifier}{desc}")
                 out.extend(more)
             i = k
     return "\n".join(out)
