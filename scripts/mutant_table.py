@@ -4,8 +4,9 @@ Run: .venv/bin/python scripts/mutant_table.py
 
 For every mutant of tests/meta/wrong_gradients.py and every problem of
 tests/meta/test_mutants.py, runs check_softmax (full mode) and prints a
-Markdown table: the failing comparisons ("loss A-J", "dW A-J", "dW A-FD", ...),
-the blame, and the diagnosis's location. docs/verification.md shows its output.
+Markdown table, one row per mutant: the problems it is caught on, every
+comparison that fails on any of them ("loss A-J", "dW A-J", "dW A-FD", ...) and
+the blame. docs/verification.md shows its output.
 """
 
 from __future__ import annotations
@@ -24,19 +25,24 @@ SHORT = {"ANALYTIC": "A", "JAX": "J", "FD": "FD"}
 
 
 def main() -> None:
-    print("| mutant | what is wrong | problem | failing comparisons | blame | diagnosis at |")
-    print("|---|---|---|---|---|---|")
+    print("| mutant | what is wrong | caught on | failing comparisons | blame |")
+    print("|---|---|---|---|---|")
     for name, (fn, what, consistent) in CATALOG.items():
+        caught, failing, blames = [], [], set()
         for problem in PROBLEMS:
             if problem not in ONLY_ON.get(name, set(PROBLEMS)):
                 continue
             r = check_softmax(*PROBLEMS[problem], analytic=fn)
-            failing = ", ".join(
-                f"{c.quantity} {SHORT[c.pair[0]]}-{SHORT[c.pair[1]]}" for c in r.failures()
-            )
-            where = r.diagnosis.split(": ", 1)[-1] if not r.ok else "-"
-            label = f"`{name}`" + (" (consistent)" if consistent else "")
-            print(f"| {label} | {what} | {problem} | {failing or 'none'} | {r.blame} | {where} |")
+            if not r.ok:
+                caught.append(problem)
+                blames.add(r.blame)
+            for c in r.failures():
+                label = f"{c.quantity} {SHORT[c.pair[0]]}-{SHORT[c.pair[1]]}"
+                if label not in failing:
+                    failing.append(label)
+        label = f"`{name}`" + (" (consistent)" if consistent else "")
+        blame = ", ".join(sorted(str(b) for b in blames))
+        print(f"| {label} | {what} | {', '.join(caught)} | {', '.join(failing)} | {blame} |")
 
 
 if __name__ == "__main__":
