@@ -15,8 +15,9 @@ exists; this is the only place in the project that touches the flag. Every
 function computes in float64 unless ``dtype=np.float32`` is asked for.
 
 **Compilation.** :func:`jax.jit` compiles once per input *shape*, and a
-compile costs far more than a call (``scripts/oracle_timing.py`` measures it:
-of the order of 0.1-0.5 s against tens of microseconds). A property suite
+compile costs as much as thousands of calls (``scripts/oracle_timing.py``
+measures it; docs/verification.md quotes a run: 2.3 s against 0.7 ms on a
+loaded 2-core machine), and un-jitted JAX costs ~150 ms per call. A property suite
 draws hundreds of problems of different shapes, so the inputs are padded to
 bucketed shapes (powers of two with a floor, :func:`bucket`) and the padding
 is masked out *exactly*: padded samples are zero rows whose terms are
