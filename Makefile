@@ -48,5 +48,14 @@ docs: $(VENV)/.stamp-docs
 docs-check: docs $(VENV)/.stamp-dev
 	$(PY) scripts/docs_check.py --site site --out build/docs-check
 
+# Mutation testing of softmax_ref/loss.py (settings: [tool.mutmut] in pyproject.toml).
+# mutmut works in its own copy, mutants/ (git-ignored), started afresh each run so
+# no stale cache decides a verdict; prints every mutant that survived. Takes
+# minutes; not part of `make test`. Survivors and why: docs/property-suite.md.
+mutate: $(VENV)/.stamp-dev
+	rm -rf mutants
+	$(BIN)/mutmut run --max-children 2
+	$(BIN)/mutmut results
+
 clean:
-	rm -rf $(VENV) site .pytest_cache .mypy_cache .ruff_cache .benchmarks
+	rm -rf $(VENV) site .pytest_cache .mypy_cache .ruff_cache .benchmarks mutants
