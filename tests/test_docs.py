@@ -90,6 +90,39 @@ def test_derivation_links_every_step_to_code_and_test():
         assert any(p.startswith("tests/") for p, _ in found), title
 
 
+def _admonitions(text: str) -> list[tuple[str, str]]:
+    """(title, body) of each ``!!! kind "title"`` block; the body is its indented lines."""
+    out = []
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        m = re.match(r'!!! \w+ "(.*)"$', line)
+        if not m:
+            continue
+        body = []
+        for nxt in lines[i + 1 :]:
+            if nxt.strip() and not nxt.startswith("    "):
+                break
+            body.append(nxt)
+        out.append((m.group(1), "\n".join(body)))
+    return out
+
+
+def test_every_correction_is_marked_and_carries_its_links():
+    text = (DOCS / "derivation.md").read_text(encoding="utf-8")
+    corrections = [(t, b) for t, b in _admonitions(text) if t.startswith("Correction ")]
+    # The six corrections the page exists for, each in its own box.
+    topics = ["summation index", "log-sum-exp", "two cases", "1/N", "factor", "shape"]
+    assert len(corrections) == len(topics)
+    for topic in topics:
+        assert any(topic in title for title, _ in corrections), topic
+    for title, body in corrections:
+        # The box's row of links is inside the box (an unindented line would end it).
+        assert re.search(r"^    \{ \.eq-links \}$", body, re.MULTILINE), title
+        links = hooks.find_links(body)
+        assert any(link.path.startswith("softmax_ref/") for link in links), title
+        assert any(link.path.startswith("tests/") for link in links), title
+
+
 @pytest.mark.parametrize(("page", "link"), ALL_LINKS)
 def test_code_link_resolves_to_the_line_it_quotes(page, link):
     lineno = hooks.resolve(ROOT, link.path, link.symbol, link.text)
