@@ -202,3 +202,24 @@ def test_directional_kink():
 def test_directional_rejects_mismatched_directions():
     with pytest.raises(ValueError, match="directions must have shape"):
         directional_derivatives(np.sum, np.zeros(3), np.ones((2, 4)))
+
+
+def test_f_scale_covers_a_sum_that_cancels():
+    # f = sum of 20000 sines of an antisymmetric grid: f(x) = 0, but each evaluation
+    # rounds terms of size ~1, 20000 of them. |f(x)| as the scale claims a precision
+    # f does not have; the size of its terms, passed as f_scale, restores the bound.
+    # Sampled coordinates keep the stacked points small.
+    x = np.linspace(-1, 1, 20000)
+    coords = np.arange(0, x.size, 400)
+
+    def f(points):
+        return np.sin(points).sum(axis=1)
+
+    naive = numerical_gradient(f, x, coords=coords, batched=True)
+    assert np.nanmax(np.abs(naive.grad - np.cos(x)) - naive.error_bound) > 0
+    scaled = numerical_gradient(
+        f, x, coords=coords, batched=True, f_scale=float(np.abs(np.sin(x)).sum())
+    )
+    err = np.abs(scaled.grad - np.cos(x))[coords]
+    assert np.all(err <= scaled.error_bound[coords])
+    assert np.all(scaled.error_bound[coords] < 1e-6)

@@ -152,7 +152,7 @@ def _evaluate(
 def _stencil(
     f: Callable[[np.ndarray], Any],
     x: np.ndarray,
-    directions: np.ndarray,
+    directions: np.ndarray | None,
     steps: np.ndarray,
     *,
     batched: bool,
@@ -161,20 +161,31 @@ def _stencil(
     point_noise: Callable[[np.ndarray], np.ndarray],
     roundoff_factor: float,
     eps: float,
+    coords: np.ndarray | None = None,
 ) -> _Stencil:
-    """Derivatives of f at x (flat, n) along K rows of ``directions`` with ``steps`` (K,)."""
+    """Derivatives of f at x along K rows of ``directions`` (K, n) with ``steps`` (K,).
+
+    ``directions=None`` with ``coords`` (K,) means the unit vectors of those flat
+    indices, without building a K x n matrix.
+    """
     shape = x.shape
     flat = x.reshape(-1)
-    k = directions.shape[0]
+    k = steps.shape[0]
     values = np.empty((k, len(_OFFSETS)))
     per_chunk = max(1, _MAX_POINT_ENTRIES // max(1, flat.size * len(_OFFSETS)))
     f0 = math.nan
     for start in range(0, max(k, 1), per_chunk):
         stop = min(start + per_chunk, k)
-        moves = (steps[start:stop, None, None] * _OFFSETS[None, :, None]) * directions[
-            start:stop, None, :
-        ]
-        points = (flat[None, None, :] + moves).reshape(-1, flat.size)
+        moves = steps[start:stop, None] * _OFFSETS[None, :]  # (chunk, 6)
+        if directions is None:
+            assert coords is not None
+            points = np.repeat(flat[None, None, :], stop - start, axis=0)
+            points = np.repeat(points, len(_OFFSETS), axis=1)
+            rows = np.arange(stop - start)
+            points[rows, :, coords[start:stop]] += moves
+        else:
+            points = flat[None, None, :] + moves[:, :, None] * directions[start:stop, None, :]
+        points = points.reshape(-1, flat.size)
         if start == 0:  # x itself rides along with the first chunk: one call fewer
             points = np.concatenate([flat[None], points])
         out = _evaluate(f, points, batched, shape)
@@ -291,8 +302,6 @@ def numerical_gradient(
     flat = point.reshape(-1)
     steps_all = _default_steps(point, step_scale, eps).reshape(-1)
     steps = steps_all[idx]
-    directions = np.zeros((idx.size, n))
-    directions[np.arange(idx.size), idx] = 1.0
     x_abs = np.abs(flat[idx])
 
     def point_noise(grad_abs: np.ndarray) -> np.ndarray:
@@ -301,7 +310,7 @@ def numerical_gradient(
     st = _stencil(
         f,
         point,
-        directions,
+        None,
         steps,
         batched=batched,
         f_noise=f_noise,
@@ -309,6 +318,7 @@ def numerical_gradient(
         point_noise=point_noise,
         roundoff_factor=factor,
         eps=eps,
+        coords=idx,
     )
     grad = np.full(n, np.nan)
     bound = np.full(n, np.nan)
