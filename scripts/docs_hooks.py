@@ -175,7 +175,9 @@ def render_source_page(path: str, source: str) -> str:
     fence = "`" * max(3, longest + 1)
     lang = "python" if path.endswith(".py") else "text"
     return (
-        "---\nsearch:\n  exclude: true\n---\n\n"
+        # Not searched (the search would drown in source), and no table of
+        # contents column, so the code gets the page's width.
+        "---\nsearch:\n  exclude: true\nhide:\n  - toc\n---\n\n"
         f"# `{path}`\n\n"
         "The repository's file as it was when this site was built. "
         "Line numbers are links to themselves.\n\n"
