@@ -1,0 +1,370 @@
+"""Property suite for the two-layer network: three-way agreement, kinks, both paths.
+
+Problems come from ``verification.strategies.two_layer_problems`` (families:
+ordinary, square, kinks, near_kinks, dead_unit, single_sample, large_reg,
+float32). For each:
+
+* ANALYTIC (``softmax_ref.two_layer.loss_and_grad``) agrees with the JAX
+  oracle entry by entry within rounding, on every problem, kinks included
+  (both take relu'(0) = 0), and the harness never blames ANALYTIC or JAX;
+* finite differences agree too, except at entries whose FD stencil straddles
+  a ReLU kink: there FD is wrong by design, and the harness must call those
+  entries kinks, never failures (see the note on the harness gap below);
+* on problems built to sit exactly on kinks, the entries with a material jump
+  are classified as kinks;
+* the vectorized backward pass and the per-sample loops agree.
+
+Example budget: multiples of the active profile's ``max_examples``
+(tests/conftest.py). Under ``ci`` (100, derandomized) it runs 8 x 15 + 30 = 150
+three-way checks; the whole file takes about 15 s of CPU, a third of it JAX
+compiles (one per padded shape and dtype).
+
+**The harness gap (reported, not fixed here: verification/ is not ours to
+change).** At an *exact* kink the 4th-order central estimate is the average
+of the two one-sided slopes at every step, so its own error bound
+``|D(h) - D(2h)|`` is tiny; only the kink detector can tell. The detector
+compares 2nd-order one-sided differences, whose truncation error (~h^2, about
+1e-6 here) sets its resolution. A kink whose jump lies between the central
+bound (~1e-10) and that resolution is neither detected nor covered by the
+bound: FD fails there and the harness blames FD. ANALYTIC is never blamed.
+The suite asserts exactly that, counts such cases with ``event``, and pins
+two of them in ``test_harness_gap_small_jump_kinks`` as strict xfails, which
+will XPASS (and fail the suite, as a signal to drop the xfail) once the
+harness covers them.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
+from two_layer_support import check_two_layer, two_layer_scales
+
+from softmax_ref import two_layer as tl
+from verification import oracle as jax_oracle
+from verification.strategies import (
+    TWO_LAYER_FAMILIES,
+    TwoLayerProblem,
+    two_layer_kink_problems,
+    two_layer_problems,
+)
+from verification.tolerances import tolerances_for
+
+BASE = settings().max_examples
+KEYS = ("W1", "b1", "W2", "b2")
+
+
+def examples(fraction: float) -> settings:
+    """A share of the active profile's max_examples (at least 5)."""
+    return settings(max_examples=max(5, math.ceil(fraction * BASE)))
+
+
+def fd_steps(problem: TwoLayerProblem) -> dict[str, np.ndarray]:
+    """The FD step of every entry, as verification.finite_diff computes it from step_scale."""
+    _, _, step_scale = two_layer_scales(problem.params, problem.X, problem.y, problem.reg)
+    eps = tolerances_for(np.float64).eps
+    return {
+        k: np.maximum(eps ** (1 / 5) * step_scale[k], 1024 * eps * np.abs(problem.params[k]))
+        for k in ("W1", "b1")
+    }
+
+
+def straddles_kink(problem: TwoLayerProblem) -> dict[str, np.ndarray]:
+    """Per entry of W1 and b1: does its FD stencil (x +- 4h) carry some Z[n, j] across 0?
+
+    Moving W1[d, j] by t moves Z[n, j] by X[n, d] t; moving b1[j] moves every Z[n, j]
+    by t. Worked out from the problem alone, independently of the harness.
+    """
+    X = problem.X.astype(np.float64)
+    Z = X @ problem.W1.astype(np.float64) + problem.b1.astype(np.float64)
+    steps = fd_steps(problem)
+    reach_b1 = 4 * steps["b1"]  # (H,)
+    b1 = np.any(np.abs(Z) <= reach_b1[None, :], axis=0)
+    # (N, D, H): sample n's Z[n, j] within reach of the W1[d, j] stencil.
+    reach_w1 = 4 * steps["W1"][None, :, :] * np.abs(X)[:, :, None]
+    w1 = np.any((np.abs(X)[:, :, None] > 0) & (np.abs(Z)[:, None, :] <= reach_w1), axis=0)
+    return {"W1": w1, "b1": b1}
+
+
+def assert_three_way(problem: TwoLayerProblem, note=event):
+    """The suite's claim for one problem; returns the report. ``note`` records statistics."""
+    report = check_two_layer(problem.params, problem.X, problem.y, problem.reg)
+    note(f"family: {problem.family}")
+    for c in report.comparisons:
+        # The exact pair compares every entry, kinks included: never merely inconclusive.
+        if c.pair == ("ANALYTIC", "JAX"):
+            assert c.verdict == "pass", str(report)
+        elif c.verdict == "kink":
+            note(f"kink entries in {c.quantity}")
+    assert report.blame not in ("ANALYTIC", "JAX"), str(report)
+    if not report.ok:
+        # Only the documented harness gap may fail: FD at an entry whose stencil
+        # straddles a ReLU kink.
+        assert report.blame == "FD", str(report)
+        near = straddles_kink(problem)
+        for c in report.failures():
+            name = c.quantity[1:]
+            assert name in near, f"FD failed on {c.where}, which no kink reaches:\n{report}"
+            assert near[name][c.worst_index], (
+                f"FD failed on {c.where}, whose stencil crosses no kink:\n{report}"
+            )
+            assert c.n_failed <= int(near[name].sum()), str(report)
+        note("harness gap: FD failed at a kink it did not classify")
+    return report
+
+
+@pytest.mark.parametrize("family", TWO_LAYER_FAMILIES)
+@examples(0.15)
+@given(data=st.data())
+def test_three_way_per_family(family, data):
+    """Every family, ANALYTIC vs JAX vs FD through the generic, unchanged check."""
+    problem = data.draw(TWO_LAYER_FAMILIES[family](), label="problem")
+    assert_three_way(problem)
+
+
+@examples(0.3)
+@given(problem=two_layer_kink_problems())
+def test_exact_kinks_are_classified_not_failed(problem):
+    """On problems sitting exactly on kinks, the entries with a material jump are kinks.
+
+    At an exact kink Z[n, j] = 0 the one-sided derivatives of L with respect to b1[j]
+    differ by J_j = sum of dH[n, j] / N over the samples n at the kink (the right side
+    turns their ReLU on). Where |J_j| is far above the kink detector's resolution the
+    entry must be classified a kink; it must never be a failure.
+    """
+    report = assert_three_way(problem)
+    Z = problem.X @ problem.W1 + problem.b1
+    # dH = dF W2^T with dF = (P - Y) / N, restated here from the math.
+    F = np.maximum(Z, 0) @ problem.W2 + problem.b2
+    P = np.exp(F - F.max(axis=1, keepdims=True))
+    P /= P.sum(axis=1, keepdims=True)
+    P[np.arange(len(problem.y)), problem.y] -= 1
+    dH = (P / len(problem.y)) @ problem.W2.T
+    jumps = np.abs(np.where(Z == 0, dH, 0.0).sum(axis=0))
+    material = int(np.sum(jumps > 1e-3))
+    db1 = next(c for c in report.comparisons if c.quantity == "db1" and c.pair == ("JAX", "FD"))
+    assert db1.verdict != "fail", str(report)
+    assert db1.n_kinks >= material, f"{material} material kinks in b1:\n{report}"
+    if material:
+        event("material kink classified")
+
+
+@examples(0.2)
+@given(problem=two_layer_problems())
+def test_paths_agree(problem):
+    """The vectorized backward pass and the per-sample loops, in the problem's dtype."""
+    tol = tolerances_for(problem.dtype)
+    L, g = tl.loss_and_grad(problem.params, problem.X, problem.y, problem.reg)
+    L_naive, g_naive = tl.loss_and_grad_naive(problem.params, problem.X, problem.y, problem.reg)
+    assert L.dtype == L_naive.dtype == problem.dtype
+    np.testing.assert_allclose(L, L_naive, rtol=tol.paths_rtol)
+    # The absolute floor scales with the size of the terms summed into each entry.
+    scales, _, _ = two_layer_scales(problem.params, problem.X, problem.y, problem.reg)
+    for k in KEYS:
+        assert g[k].dtype == problem.dtype
+        err = np.abs(g[k].astype(np.float64) - g_naive[k].astype(np.float64))
+        bound = tol.paths_rtol * np.abs(
+            g_naive[k].astype(np.float64)
+        ) + tol.paths_atol * np.maximum(scales[k], 1.0)
+        assert np.all(err <= bound), k
+
+
+@examples(0.1)
+@given(problem=two_layer_problems(["ordinary", "square", "kinks"]))
+def test_penalty_is_exactly_its_formula(problem):
+    """L(reg) - L(0) = 0.5 reg (||W1||^2 + ||W2||^2); grads differ by reg W1, reg W2, 0, 0."""
+    tol = tolerances_for(problem.dtype)
+    reg = 0.75
+    L0, g0 = tl.loss_and_grad(problem.params, problem.X, problem.y, 0.0)
+    L1, g1 = tl.loss_and_grad(problem.params, problem.X, problem.y, reg)
+    W1, W2 = (problem.params[k].astype(np.float64) for k in ("W1", "W2"))
+    penalty = 0.5 * reg * (np.sum(W1 * W1) + np.sum(W2 * W2))
+    assert abs((float(L1) - float(L0)) - penalty) <= tol.paths_rtol * (abs(L1) + abs(L0))
+    for k in ("b1", "b2"):
+        np.testing.assert_array_equal(g1[k], g0[k])
+    for k in ("W1", "W2"):
+        scale = np.abs(g0[k]) + reg * np.abs(problem.params[k])
+        err = np.abs(g1[k] - g0[k] - reg * problem.params[k])
+        assert np.all(err <= tol.paths_rtol * scale), k
+
+
+# --- the harness gap, pinned -------------------------------------------------------
+
+HARNESS_GAP = (
+    "verification.finite_diff: an exact kink whose jump is below the kink detector's "
+    "resolution (2nd-order one-sided differences) but above the 4th-order central bound "
+    "is neither classified nor covered: FD fails there and is blamed"
+)
+
+GAP_PROBLEMS = {
+    # Found by test_three_way_per_family[kinks]: unit 2 is exactly at its kink for
+    # samples 2 and 3 (integer data), where dH is ~1e-9: FD for W1[2, 2] and b1[2]
+    # is off by ~2e-9 against a bound of ~1e-9.
+    "kinks": TwoLayerProblem(
+        W1=np.array(
+            [
+                [-1.0, -1.0, -2.0, 0.0, -2.0, 0.0, -1.0],
+                [2.0, -1.0, 0.0, 0.0, 1.0, 2.0, -2.0],
+                [0.0, -2.0, 2.0, -2.0, 2.0, 2.0, -2.0],
+                [-2.0, 2.0, 2.0, 0.0, -2.0, 0.0, 0.0],
+                [1.0, 0.0, -2.0, 2.0, -1.0, -2.0, 1.0],
+                [2.0, -1.0, 0.0, -2.0, -2.0, -2.0, -1.0],
+            ]
+        ),
+        b1=np.array([2.0, 2.0, 2.0, 2.0, -5.0, 0.0, 0.0]),
+        W2=np.array(
+            [
+                [-0.655432711836716, 1.1754943508222875e-38],
+                [0.6056946741832907, -0.34865258550393274],
+                [0.0, -0.5675056766855148],
+                [0.2470692131232577, 0.0],
+                [0.7581315560884208, -0.5],
+                [0.0001, -0.904790008127554],
+                [0.16033445864542561, 0.0],
+            ]
+        ),
+        b2=np.array([0.0, 4.687897104746092e-31]),
+        X=np.array(
+            [
+                [-1.0, -1.0, 0.0, -1.0, 0.0, -1.0],
+                [-2.0, -1.0, -3.0, -1.0, -3.0, 0.0],
+                [-2.0, -3.0, -2.0, 2.0, 3.0, -1.0],
+                [1.0, 1.0, -3.0, 0.0, -3.0, -3.0],
+            ]
+        ),
+        y=np.array([0, 1, 0, 0]),
+        reg=0.0,
+        family="kinks",
+    ),
+    # Found by test_three_way_per_family[square]: Z[0, 1] = b1[1] = -2.8e-14 sits on the
+    # kink for any step; X[9, 1] = -1.2e-7 carries Z[9, 1] across it with a jump of ~1e-8.
+    "square": TwoLayerProblem(
+        W1=np.array(
+            [
+                [0.31966679680970667, 0.0, -6.103515625e-05],
+                [6.103515625e-05, 0.0, 0.09207929155411931],
+                [-0.4050440149452731, -0.7757352810846911, 0.0],
+            ]
+        ),
+        b1=np.array([0.0, -2.7940138145232738e-14, 0.0]),
+        W2=np.array(
+            [
+                [-0.8612469669479834, -1.0, -0.4293962260864984],
+                [-0.9456758483169065, -1.192092896e-07, -1.192092896e-07],
+                [0.0, -6.103515625e-05, 0.0],
+            ]
+        ),
+        b2=np.array([0.21851492221071434, 0.0, 0.0]),
+        X=np.array(
+            [
+                [-2.952275802697191, 0.0, 0.0],
+                [2.917229218505012, 0.7501659492026747, -2.9999999999999996],
+                [0.0, 1.9203699068506896, -0.07813085541280973],
+                [0.0, -0.3852566193915692, 3.0],
+                [0.0, -2.0, 1.062396028086284],
+                [1e-100, -0.99999, 0.75],
+                [-0.1917722841921652, 1.3941577552617304e-100, 2e-05],
+                [-2.375114577865525, -2.181687661072356, -1.5],
+                [1.7343627293210968, -0.7757352810846911, 2.4826623770775385],
+                [-1.3415058764723438, -1.192092896e-07, 1.401298464324817e-45],
+            ]
+        ),
+        y=np.zeros(10, dtype=np.int64),
+        reg=0.0,
+        family="square",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GAP_PROBLEMS))
+def test_harness_gap_is_only_the_fd_side(name):
+    """On the pinned gap problems ANALYTIC and JAX agree and FD alone is blamed, at a kink."""
+    report = assert_three_way(GAP_PROBLEMS[name], note=lambda _: None)
+    assert not report.ok
+    assert report.blame == "FD"
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=HARNESS_GAP)
+@pytest.mark.parametrize("name", sorted(GAP_PROBLEMS))
+def test_harness_gap_small_jump_kinks(name):
+    """What the harness should do on them: classify the kink entries, fail nothing."""
+    p = GAP_PROBLEMS[name]
+    check_two_layer(p.params, p.X, p.y, p.reg).assert_ok()
+
+
+# --- the oracle ----------------------------------------------------------------------
+
+
+def test_oracle_relu_derivative_at_zero_is_zero():
+    # Z = 0 exactly for the only unit: relu'(0) := 0 blocks dW1 and db1 (reg = 0).
+    p = {
+        "W1": np.array([[1.0]]),
+        "b1": np.array([-1.0]),
+        "W2": np.array([[3.0, -3.0]]),
+        "b2": np.zeros(2),
+    }
+    _, g = jax_oracle.two_layer_loss_and_grad(p, np.array([[1.0]]), np.array([0]))
+    assert g["W1"][0, 0] == 0.0
+    assert g["b1"][0] == 0.0
+
+
+@pytest.mark.parametrize(("n", "d", "h", "c"), [(31, 7, 8, 8), (33, 9, 9, 9), (1, 1, 1, 2)])
+def test_oracle_padding_changes_nothing(n, d, h, c):
+    # Shapes on both sides of the padding buckets: the oracle's padded sums must give
+    # the analytic values within rounding (and the forward the same loss).
+    rng = np.random.default_rng(n + d + h + c)
+    params = {
+        "W1": rng.normal(size=(d, h)),
+        "b1": rng.normal(size=h),
+        "W2": rng.normal(size=(h, c)),
+        "b2": rng.normal(size=c),
+    }
+    X, y = rng.normal(size=(n, d)), rng.integers(0, c, size=n)
+    L, g = jax_oracle.two_layer_loss_and_grad(params, X, y, 0.2)
+    L_ref, g_ref = tl.loss_and_grad(params, X, y, 0.2)
+    assert jax_oracle.two_layer_loss(params, X, y, 0.2) == pytest.approx(L, rel=1e-14)
+    assert L == pytest.approx(float(L_ref), rel=1e-13)
+    for k in KEYS:
+        assert g[k].shape == params[k].shape
+        np.testing.assert_allclose(g[k], g_ref[k], rtol=1e-11, atol=1e-14, err_msg=k)
+
+
+def test_oracle_float32():
+    rng = np.random.default_rng(0)
+    params = {
+        "W1": rng.normal(size=(3, 4)),
+        "b1": rng.normal(size=4),
+        "W2": rng.normal(size=(4, 2)),
+        "b2": rng.normal(size=2),
+    }
+    X, y = rng.normal(size=(5, 3)), rng.integers(0, 2, size=5)
+    _, g32 = jax_oracle.two_layer_loss_and_grad(params, X, y, dtype=np.float32)
+    _, g64 = jax_oracle.two_layer_loss_and_grad(params, X, y)
+    for k in KEYS:
+        assert g32[k].dtype == np.float32
+        np.testing.assert_allclose(
+            g32[k], g64[k], rtol=tolerances_for(np.float32).exact_rtol, atol=1e-6
+        )
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"W2": np.zeros((3, 2))}, "W2 must have shape (H, C) with H = 4"),
+        ({"b1": np.zeros(3)}, "b1 must have shape (4,)"),
+        ({"b2": np.array([0.0, np.nan])}, "b2 must be finite"),
+    ],
+)
+def test_oracle_rejects_bad_input(change, message):
+    params = {"W1": np.zeros((3, 4)), "b1": np.zeros(4), "W2": np.zeros((4, 2)), "b2": np.zeros(2)}
+    params.update(change)
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        jax_oracle.two_layer_loss_and_grad(params, np.zeros((5, 3)), np.zeros(5, dtype=int))
+
+
+def test_oracle_rejects_missing_keys():
+    with pytest.raises(ValueError, match="params must be a dict with keys"):
+        jax_oracle.two_layer_loss_and_grad({"W1": np.zeros((1, 1))}, np.zeros((1, 1)), [0])
