@@ -223,6 +223,29 @@ def _tile(png: Path, stem: Path) -> tuple[list[Path], bool]:
     return tiles, cut_off
 
 
+def check_code_links(site: Path, page: str) -> list[str]:
+    """Every link from ``page`` to a line of code lands on an existing line anchor."""
+    html_file = site / page / "index.html"
+    if not html_file.is_file():
+        return [f"{page}: not built"]
+    problems = []
+    links = re.findall(r'href="([^"]*code/[^"#]*)#(__codelineno-0-\d+)"', html_file.read_text())
+    for target, anchor in links:
+        code_page = (html_file.parent / target / "index.html").resolve()
+        if not code_page.is_file():
+            problems.append(f"{page}: link to {target} (no such page)")
+        elif f'id="{anchor}"' not in code_page.read_text(encoding="utf-8"):
+            problems.append(f"{page}: link to {target}#{anchor} (no such line)")
+    tests = sum(1 for target, _ in links if "/tests/" in target)
+    print(
+        f"{page.strip('/')}: {len(links)} links to lines of code ({tests} to tests), "
+        f"{len(links) - len(problems)} land on an existing line"
+    )
+    if not links:
+        problems.append(f"{page}: no links to code at all")
+    return problems
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -254,6 +277,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         if m:
             problems.append(f"{path}: refers to another host: {m.group(0)[:120]}")
+
+    problems += check_code_links(args.site, "derivation/")
 
     recorder = Recorder()
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(args.site, recorder))
