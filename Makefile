@@ -36,6 +36,26 @@ bench-smoke: $(VENV)/.stamp-dev
 		$(BIN)/pytest benchmarks -q -p no:randomly --benchmark-disable -o addopts="" -m "not slow"; \
 	fi
 
+# The full suites (minutes; GBs of memory at the large sizes). Some machines set
+# OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE, which slow a current numpy: unset for the
+# timing runs only (docs/benchmarks.md lists the BLAS kernel that ran).
+BENCH := env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/pytest benchmarks -p no:randomly \
+	-o addopts="" --benchmark-only --benchmark-columns=median,iqr,rounds --benchmark-sort=name
+
+# Run the suites and write docs/benchmarks.md and docs/benchmark-ratios.png.
+bench: $(VENV)/.stamp-dev
+	mkdir -p .benchmarks
+	$(BENCH) --benchmark-json=.benchmarks/latest.json
+	$(PY) scripts/bench_table.py .benchmarks/latest.json
+
+# The regression workflow: save a baseline, then compare a later run with it
+# (fails when a median is more than 10% slower).
+bench-save: $(VENV)/.stamp-dev
+	$(BENCH) --benchmark-save=baseline
+
+bench-compare: $(VENV)/.stamp-dev
+	$(BENCH) --benchmark-compare --benchmark-compare-fail=median:10%
+
 # The documentation site. --strict: a dead link, a missing anchor, or a code link
 # (code:PATH#SYMBOL "TEXT") whose line is gone fails the build. Offline: MathJax
 # is served from docs/javascripts/mathjax/, committed.
