@@ -103,18 +103,19 @@ EXTREME_SCALE = (1e3, 1e5)
 LARGE_REG = (10.0, 1e3)
 
 
-# Inputs are 0 or at least MIN_MAGNITUDE[dtype] in magnitude, so that every
-# product of two of them (a score term X W, the penalty's reg W) and so every
-# rounding scale the three-way check uses stays far inside the dtype's normal
-# range. Below it the check has no allowance for underflow:
-# * float64: XLA on CPU flushes subnormal numbers to zero (FTZ/DAZ). In the
-#   JAX oracle 1.1e-308 * 0.5 == 0, where NumPy gives the exact 5.6e-309, so
-#   the oracle is a different function wherever a result is subnormal.
-#   1e-100: products stay above 1e-200, far from 2.2e-308.
-# * float32: the analytic side computes in float32, where reg W = 1e-100 is 0
-#   while the float64 oracle keeps it. 1e-15: products stay above 1e-30, far
-#   from float32's 1.2e-38.
-# The counterexamples that led here are pinned in tests/test_properties.py.
+# Near underflow the three-way check relies on allowances that are worth
+# exercising but not everywhere: XLA on CPU reads and writes subnormal numbers
+# as 0 (in the JAX oracle 1.1e-308 * 0.5 == 0, where NumPy gives 5.6e-309),
+# and float32 underflows below 1.2e-38 where the float64 oracle does not.
+# verification.compare allows for both (a floor of the dtype's smallest normal
+# number, scaled by each quantity's sensitivity); the softmax families draw the
+# whole finite range, subnormals included (``tiny=True``), to keep that
+# allowance honest. By default the building blocks keep entries at 0 or at
+# least MIN_MAGNITUDE[dtype], so that products of two inputs stay far inside
+# the normal range (1e-100: above 1e-200 in float64; 1e-15: above 1e-30 in
+# float32): a model whose check has no such allowance gets problems it can
+# referee. The counterexamples that showed all this are pinned in
+# tests/test_properties.py.
 MIN_MAGNITUDE: dict[np.dtype, float] = {
     np.dtype(np.float64): 1e-100,
     np.dtype(np.float32): 1e-15,
@@ -124,6 +125,15 @@ MIN_MAGNITUDE: dict[np.dtype, float] = {
 def _flusher(dtype: Any) -> Callable[[float], float]:
     floor = MIN_MAGNITUDE[np.dtype(dtype)]
     return lambda v: 0.0 if abs(v) < floor else v
+
+
+def _floats(low: float, high: float, dtype: Any, tiny: bool) -> st.SearchStrategy[float]:
+    width = np.dtype(dtype).itemsize * 8
+    if tiny:
+        return st.floats(low, high, allow_nan=False, allow_infinity=False, width=width)
+    return st.floats(
+        low, high, allow_nan=False, allow_infinity=False, allow_subnormal=False, width=width
+    ).map(_flusher(dtype))
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:
@@ -219,13 +229,15 @@ def dims(
 
 @lru_cache(maxsize=1024)
 def float_arrays(
-    shape: int | tuple[int, ...], bound: float, dtype: Any = np.float64
+    shape: int | tuple[int, ...], bound: float, dtype: Any = np.float64, *, tiny: bool = False
 ) -> st.SearchStrategy[np.ndarray]:
     """Finite arrays of ``shape`` with entries in ``[-bound, bound]`` (read-only).
 
     NaN and inf are excluded: the property suite is about correct gradients of
-    valid problems; bad input is tested where validation is. Entries are 0 or
-    at least :data:`MIN_MAGNITUDE` for the dtype in magnitude (see there).
+    valid problems; bad input is tested where validation is. With ``tiny``,
+    every finite value in range may be drawn, subnormals included; without,
+    entries are 0 or at least :data:`MIN_MAGNITUDE` for the dtype in magnitude
+    (see the notes there).
 
     Example:
         >>> from hypothesis import Phase, find, settings
@@ -237,10 +249,7 @@ def float_arrays(
     # Cached: a composite strategy asks for the same few shapes over and over,
     # and building (and validating) a fresh strategy each time doubles the cost
     # of a draw.
-    width = np.dtype(dtype).itemsize * 8
-    elements = st.floats(
-        -bound, bound, allow_nan=False, allow_infinity=False, allow_subnormal=False, width=width
-    ).map(_flusher(dtype))
+    elements = _floats(-bound, bound, dtype, tiny)
     return hnp.arrays(dtype, shape, elements=elements).map(_readonly)
 
 
@@ -265,12 +274,12 @@ def _labels(n: int, pool: tuple[int, ...]) -> st.SearchStrategy[np.ndarray]:
 
 
 def regs(
-    high: float = 1.0, *, low: float = 0.0, dtype: Any = np.float64
+    high: float = 1.0, *, low: float = 0.0, dtype: Any = np.float64, tiny: bool = False
 ) -> st.SearchStrategy[float]:
     """``reg`` values in ``[low, high]``; exactly 0 is drawn often when ``low`` is 0.
 
-    Nonzero values are at least :data:`MIN_MAGNITUDE` for the problem's
-    ``dtype``, as for arrays.
+    Nonzero values are as for :func:`float_arrays` with the same ``dtype`` and
+    ``tiny`` (reg itself is a Python float either way).
 
     reg = 0 deserves its own branch: code that skips the penalty when reg is 0
     must give the same numbers as code that adds 0 * W.
@@ -281,13 +290,16 @@ def regs(
         >>> find(regs(), lambda r: r == 0, settings=quick)
         0.0
     """
-    ranged = st.floats(
-        max(low, MIN_MAGNITUDE[np.dtype(dtype)]),
-        high,
-        allow_nan=False,
-        allow_infinity=False,
-        allow_subnormal=False,
-    )
+    if tiny:
+        ranged = st.floats(low, high, allow_nan=False, allow_infinity=False)
+    else:
+        ranged = st.floats(
+            max(low, MIN_MAGNITUDE[np.dtype(dtype)]),
+            high,
+            allow_nan=False,
+            allow_infinity=False,
+            allow_subnormal=False,
+        )
     return st.one_of(st.just(0.0), ranged) if low == 0 else ranged
 
 
@@ -303,11 +315,11 @@ def _problem(
     # constrain the shape, the dtype or reg share this.
     n, d, c = shape
     return Problem(
-        W=draw(float_arrays((d, c), W_BOUND, dtype)),
-        b=draw(float_arrays(c, B_BOUND, dtype)),
-        X=draw(float_arrays((n, d), X_BOUND, dtype)),
+        W=draw(float_arrays((d, c), W_BOUND, dtype, tiny=True)),
+        b=draw(float_arrays(c, B_BOUND, dtype, tiny=True)),
+        X=draw(float_arrays((n, d), X_BOUND, dtype, tiny=True)),
         y=draw(labels(n, c)),
-        reg=draw(regs(dtype=dtype) if reg is None else reg),
+        reg=draw(regs(dtype=dtype, tiny=True) if reg is None else reg),
         family=family,
     )
 
@@ -339,15 +351,15 @@ def extreme_problems(draw: st.DrawFn) -> Problem:
     k = draw(st.integers(0, c - 1))
     # Everything but the hot entry contributes at most 0.25 s to a score
     # (D entries of |X W| <= s / (4 D)), so the hot class's margin is certain.
-    W = np.array(draw(float_arrays((d, c), 1.0))) * (scale / (4 * d))
-    X = np.array(draw(float_arrays((n, d), 1.0)))
+    W = np.array(draw(float_arrays((d, c), 1.0, tiny=True))) * (scale / (4 * d))
+    X = np.array(draw(float_arrays((n, d), 1.0, tiny=True)))
     if draw(st.booleans()):
-        b = np.array(draw(float_arrays(c, 1.0))) * scale
+        b = np.array(draw(float_arrays(c, 1.0, tiny=True))) * scale
         b[k] = 3 * scale
     else:
-        b = np.array(draw(float_arrays(c, 1.0))) * (scale / 4)
+        b = np.array(draw(float_arrays(c, 1.0, tiny=True))) * (scale / 4)
         W[0, k] = 6 * scale
-        magnitude = draw(float_arrays(n, 1.0)) * 0.25 + 0.75  # in [0.5, 1]
+        magnitude = draw(float_arrays(n, 1.0, tiny=True)) * 0.25 + 0.75  # in [0.5, 1]
         sign = draw(hnp.arrays(np.bool_, n))
         X[:, 0] = np.where(sign, magnitude, -magnitude)
     return Problem(
@@ -355,7 +367,7 @@ def extreme_problems(draw: st.DrawFn) -> Problem:
         b=_readonly(b),
         X=_readonly(X),
         y=draw(labels(n, c)),
-        reg=draw(regs()),
+        reg=draw(regs(tiny=True)),
         family="extreme",
     )
 
@@ -377,14 +389,14 @@ def tied_problems(draw: st.DrawFn) -> Problem:
     assign = np.empty(c, dtype=np.intp)
     assign[list(order[:m])] = np.arange(m)
     assign[list(order[m:])] = extra
-    W_proto = draw(float_arrays((d, m), W_BOUND))
-    b_proto = draw(float_arrays(m, B_BOUND))
+    W_proto = draw(float_arrays((d, m), W_BOUND, tiny=True))
+    b_proto = draw(float_arrays(m, B_BOUND, tiny=True))
     return Problem(
         W=_readonly(W_proto[:, assign]),
         b=_readonly(b_proto[assign]),
-        X=draw(float_arrays((n, d), X_BOUND)),
+        X=draw(float_arrays((n, d), X_BOUND, tiny=True)),
         y=draw(labels(n, c)),
-        reg=draw(regs()),
+        reg=draw(regs(tiny=True)),
         family="tied",
     )
 
@@ -395,11 +407,11 @@ def absent_class_problems(draw: st.DrawFn) -> Problem:
     n, d, c = draw(dims())
     present = draw(st.permutations(range(c)))[: draw(st.integers(1, c - 1))]
     return Problem(
-        W=draw(float_arrays((d, c), W_BOUND)),
-        b=draw(float_arrays(c, B_BOUND)),
-        X=draw(float_arrays((n, d), X_BOUND)),
+        W=draw(float_arrays((d, c), W_BOUND, tiny=True)),
+        b=draw(float_arrays(c, B_BOUND, tiny=True)),
+        X=draw(float_arrays((n, d), X_BOUND, tiny=True)),
         y=draw(labels(n, sorted(present))),
-        reg=draw(regs()),
+        reg=draw(regs(tiny=True)),
         family="absent",
     )
 
@@ -421,7 +433,9 @@ def single_feature_problems(draw: st.DrawFn) -> Problem:
 @st.composite
 def large_reg_problems(draw: st.DrawFn) -> Problem:
     """reg in [10, 1e3]: the penalty dominates the loss and dW."""
-    return _problem(draw, "large_reg", draw(dims()), reg=regs(LARGE_REG[1], low=LARGE_REG[0]))
+    return _problem(
+        draw, "large_reg", draw(dims()), reg=regs(LARGE_REG[1], low=LARGE_REG[0], tiny=True)
+    )
 
 
 @st.composite
