@@ -44,12 +44,13 @@ def loss_and_grad_streaming(
         \frac{\partial L}{\partial b} = \frac{1}{N}\sum_k \sum_{n \in k} (P_k - Y_k)_n
 
     The sums run over the chunks as they come, and are divided by N once the
-    iterable is exhausted. Each chunk is cut into the same row blocks as the
-    in-memory call uses; when every chunk but the last holds a multiple of
-    ``block_rows`` rows and both calls use the same number of threads, the
-    numbers are bitwise those of :func:`softmax_ref.loss_and_grad`, otherwise
-    equal up to rounding. Chunks of at least ``n_threads * block_rows`` rows
-    keep every thread busy.
+    iterable is exhausted. Each chunk is cut into row blocks as the in-memory
+    call cuts X; when every chunk but the last holds a multiple of
+    ``block_rows`` rows, both calls use the same number of threads and X spans
+    at least four blocks per thread (below that the in-memory call evens out
+    its blocks), the numbers are bitwise those of
+    :func:`softmax_ref.loss_and_grad`; otherwise they are equal up to rounding.
+    Chunks of at least ``n_threads * block_rows`` rows keep every thread busy.
 
     Args:
         W: weights, shape ``(D, C)``.

@@ -74,8 +74,8 @@ def blocks_of(monkeypatch):
         monkeypatch.setenv(_kernels.BLOCK_ENV, str(rows * d * itemsize))
         monkeypatch.setenv(_kernels.THREADS_ENV, str(threads))
         # Let even these small problems use every lane (the default keeps one
-        # lane below 2^16 score entries, where a thread costs more than it saves).
-        monkeypatch.setattr(_kernels, "MIN_ENTRIES_FOR_THREADS", 0)
+        # lane for small problems, where a thread costs more than it saves).
+        monkeypatch.setattr(_kernels, "MIN_WORK_FOR_THREADS", 0)
 
     return set_
 
