@@ -15,7 +15,10 @@ the one its code gives today (:func:`~softmax_ref.datasets.toy`), the demo
 4. checks the gradient at the trained point three ways (analytic, JAX,
    finite differences) with :func:`verification.check_softmax`;
 5. writes the figures (data, decision boundaries, loss and validation curves)
-   as PNG files to ``--output``.
+   as PNG files to ``--output``;
+6. trains the one-hidden-layer network of the post's end (a large hidden
+   layer, a small reg) and draws its decision boundaries beside the linear
+   optimum's (see the two-layer section at the end of this module).
 
 It exits with 1 if the post's numbers are not reproduced on ``blog_2016`` or
 the gradient check fails.
@@ -39,10 +42,13 @@ __all__ = [
     "POST",
     "Reproduction",
     "configure_parser",
+    "fit_two_layer",
     "format_markdown_table",
     "format_table",
+    "format_two_layer",
     "reproduce",
     "run_demo",
+    "two_layer_figure",
     "write_figures",
 ]
 
@@ -86,6 +92,7 @@ class Reproduction:
             ``LogisticRegression(C = 1 / (N reg))`` optimum.
         boundaries: ``(file stem, title, model)`` for each decision-boundary
             figure, drawn over all samples; add an entry to draw another model.
+        two_layer: the network of :func:`fit_two_layer`, once the demo trained it.
     """
 
     dataset: Dataset
@@ -99,6 +106,7 @@ class Reproduction:
     optimum_objective: float
     sklearn_objective: float
     boundaries: list[tuple[str, str, Any]] = field(default_factory=list)
+    two_layer: Any = None
 
     @property
     def numbers(self) -> dict[str, float]:
@@ -379,6 +387,8 @@ def write_figures(results: list[Reproduction], output: Path) -> list[Path]:
                 plot_decision_boundary(model, d.X, d.y, title=f"{d.name}: {title}"),
                 f"{d.name}-{stem}.png",
             )
+        if r.two_layer is not None:
+            save(two_layer_figure(r), f"{d.name}-boundary-two-layer.png")
 
         fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.5))
         plot_curves(
@@ -467,6 +477,11 @@ def run_demo(args: argparse.Namespace) -> int:
     for r in results:
         print(_format_objectives(r))
 
+    print(f"\n{TWO_LAYER_SUMMARY}")
+    for r in results:
+        r.two_layer = fit_two_layer(r.dataset)
+        print(format_two_layer(r))
+
     if not getattr(args, "no_verify", False):
         print("\nThe gradient at the trained point, checked three ways")
         for r in results:
@@ -487,3 +502,89 @@ def run_demo(args: argparse.Namespace) -> int:
         for path in written:
             print(f"  {path.name}")
     return 1 if failed else 0
+
+
+# --- the one-hidden-layer network (engineer T1) --------------------------------------
+#
+# The post ends with a network with one hidden layer trained on the same data, whose
+# decision boundaries overfit: with many hidden units and almost no penalty they bend
+# around individual training points. The demo trains softmax_ref's TwoLayerClassifier
+# that way on all samples and draws it beside the linear model's optimum.
+
+TWO_LAYER_HIDDEN = 100
+TWO_LAYER_REG = 1e-6
+TWO_LAYER_ITERS = 1000
+TWO_LAYER_SUMMARY = (
+    f"The one-hidden-layer network ({TWO_LAYER_HIDDEN} ReLU units, reg {TWO_LAYER_REG:g}, "
+    f"{TWO_LAYER_ITERS} L-BFGS iterations on all samples)"
+)
+
+
+def fit_two_layer(dataset: Dataset) -> Any:
+    """Train the post's overfitting network on all of ``dataset``: large H, tiny reg, lbfgs.
+
+    L-BFGS runs its full budget of iterations (a tolerance it cannot meet at
+    the ReLU kinks); the figure shows the network after that fixed budget, so
+    the ConvergenceWarning it would raise says nothing here and is silenced.
+
+    Example:
+        >>> from softmax_ref.datasets import Dataset, make_classification_legacy
+        >>> X, y = make_classification_legacy(n_samples=60, n_features=2, n_redundant=0,
+        ...                                   n_clusters_per_class=1, n_classes=3, random_state=0)
+        >>> net = fit_two_layer(Dataset("small", X, y, n_train=40))
+        >>> net.params_["W1"].shape, net.score(X, y)   # every training point fitted
+        ((2, 100), 1.0)
+    """
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    from softmax_ref.two_layer_classifier import TwoLayerClassifier
+
+    net = TwoLayerClassifier(
+        hidden_size=TWO_LAYER_HIDDEN,
+        reg=TWO_LAYER_REG,
+        solver="lbfgs",
+        max_iter=TWO_LAYER_ITERS,
+        tol=1e-10,
+        random_state=0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        net.fit(dataset.X, dataset.y)
+    return net
+
+
+def format_two_layer(r: Reproduction) -> str:
+    """One line per data set: the network's training accuracy beside the linear optimum's."""
+    d = r.dataset
+    return (
+        f"  {d.name}: accuracy on all samples {_accuracy(r.two_layer, d.X, d.y):.3f} "
+        f"(linear optimum {_accuracy(r.optimum, d.X, d.y):.3f}); "
+        f"final loss {r.two_layer.loss_curve_[-1]:.4f}"
+    )
+
+
+def two_layer_figure(r: Reproduction) -> Any:
+    """The linear optimum's decision boundaries (left) beside the network's (right)."""
+    from softmax_ref.plotting import _pyplot, plot_decision_boundary
+
+    d = r.dataset
+    fig, (left, right) = _pyplot().subplots(1, 2, figsize=(12, 5))
+    plot_decision_boundary(
+        r.optimum,
+        d.X,
+        d.y,
+        ax=left,
+        title=f"{d.name}: linear, the optimum (reg {REG}); acc. "
+        f"{_accuracy(r.optimum, d.X, d.y):.3f}",
+    )
+    plot_decision_boundary(
+        r.two_layer,
+        d.X,
+        d.y,
+        ax=right,
+        title=f"{d.name}: two-layer, {TWO_LAYER_HIDDEN} ReLU units, reg {TWO_LAYER_REG:g}; "
+        f"acc. {_accuracy(r.two_layer, d.X, d.y):.3f}",
+    )
+    return fig

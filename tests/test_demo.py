@@ -25,6 +25,7 @@ FIGURES = [
     "boundary-early-post",
     "boundary-early-fixed",
     "boundary-lbfgs",
+    "boundary-two-layer",  # the two-layer network beside the linear optimum
     "curves",
 ]
 
