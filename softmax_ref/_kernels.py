@@ -20,6 +20,7 @@ several; NumPy's ufuncs and BLAS release the GIL, so the element-wise work
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import threading
 from collections.abc import Iterator
@@ -61,6 +62,14 @@ def _positive_int_env(name: str) -> int | None:
     return n
 
 
+@functools.cache
+def _usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def default_threads() -> int:
     """Lanes (threads) for a call: ``$SOFTMAX_REF_NUM_THREADS``, else min(2, usable cores).
 
@@ -71,11 +80,7 @@ def default_threads() -> int:
     n = _positive_int_env(THREADS_ENV)
     if n is not None:
         return n
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    return max(1, min(2, cores))
+    return max(1, min(2, _usable_cores()))
 
 
 def default_block_rows(n_features: int, itemsize: int) -> int:
@@ -160,6 +165,15 @@ def _pool(n_threads: int) -> ThreadPoolExecutor:
         return pool
 
 
+@functools.lru_cache(maxsize=16)
+def _arange(stop: int, step: int) -> np.ndarray:
+    # Read-only index vectors shared by every call with the same block length.
+    a = np.arange(0, stop, step)
+    a.flags.writeable = False
+    return a
+
+
+@functools.cache
 def _run_length(n_classes: int) -> int:
     """Samples per run such that a product of their row sums (each in [1, C]) fits float64.
 
@@ -187,10 +201,10 @@ class _Lane:
         self._scores = np.empty(n_classes * block_rows, dtype=dtype)
         self._m = np.empty(block_rows, dtype=dtype)
         self._s = np.empty(block_rows, dtype=dtype)
-        self._cols = np.arange(block_rows)
+        self._cols = _arange(block_rows, 1)
         # Starts of the runs of samples whose row sums are multiplied before one log.
         self._run = _run_length(n_classes)
-        self._runs = np.arange(0, block_rows, self._run)
+        self._runs = _arange(block_rows, self._run)
         self._gemm: np.ndarray | None = None
 
     def add(
@@ -214,12 +228,14 @@ class _Lane:
         # loss_n = log s_n - (F_{n,y_n} - m_n), s_n = sum_j exp(F_nj - m_n), in float64.
         np.exp(S, out=S)
         s = self._s[:nb]
-        np.sum(S, axis=0, out=s)
+        np.add.reduce(S, axis=0, out=s)
         # sum_n log s_n as the logs of products over runs of samples: each s_n is in
         # [1, C], so a run's product cannot overflow, and one log serves a whole run.
         starts = self._runs[: -(-nb // self._run)]
         s_prods = np.multiply.reduceat(s, starts, dtype=np.float64)
-        self.loss += float(np.sum(np.log(s_prods))) - float(np.sum(shifted_y, dtype=np.float64))
+        self.loss += float(np.sum(np.log(s_prods))) - float(
+            np.add.reduce(shifted_y, dtype=np.float64)
+        )
         self.n_blocks += 1
         if not grad:
             return
