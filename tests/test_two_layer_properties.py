@@ -28,7 +28,7 @@ compares 2nd-order one-sided differences, whose truncation error (~h^2, about
 bound (~1e-10) and that resolution is neither detected nor covered by the
 bound: FD fails there and the harness blames FD. ANALYTIC is never blamed.
 The suite asserts exactly that, counts such cases with ``event``, and pins
-two of them in ``test_harness_gap_small_jump_kinks`` as strict xfails, which
+three of them in ``test_harness_gap_small_jump_kinks`` as strict xfails, which
 will XPASS (and fail the suite, as a signal to drop the xfail) once the
 harness covers them.
 """
@@ -133,7 +133,8 @@ def test_exact_kinks_are_classified_not_failed(problem):
     At an exact kink Z[n, j] = 0 the one-sided derivatives of L with respect to b1[j]
     differ by J_j = sum of dH[n, j] / N over the samples n at the kink (the right side
     turns their ReLU on). Where |J_j| is far above the kink detector's resolution the
-    entry must be classified a kink; it must never be a failure.
+    entry must be classified a kink; a failure is allowed only as in the rest of the
+    suite (a jump too small for the detector: the harness gap of the module notes).
     """
     report = assert_three_way(problem)
     Z = problem.X @ problem.W1 + problem.b1
@@ -145,8 +146,8 @@ def test_exact_kinks_are_classified_not_failed(problem):
     dH = (P / len(problem.y)) @ problem.W2.T
     jumps = np.abs(np.where(Z == 0, dH, 0.0).sum(axis=0))
     material = int(np.sum(jumps > 1e-3))
+    # (A failure here is allowed only as assert_three_way allows it: the harness gap.)
     db1 = next(c for c in report.comparisons if c.quantity == "db1" and c.pair == ("JAX", "FD"))
-    assert db1.verdict != "fail", str(report)
     assert db1.n_kinks >= material, f"{material} material kinks in b1:\n{report}"
     if material:
         event("material kink classified")
@@ -200,6 +201,27 @@ HARNESS_GAP = (
 )
 
 GAP_PROBLEMS = {
+    # Found by test_exact_kinks_are_classified_not_failed under the nightly profile:
+    # Z[0, 1] = -1 + 1 = 0 exactly, and sample 0 is classified with P = 1 - 5e-8 (scores
+    # 11 W2[2] = [11, -5.5]), so the slope of L in b1[1] jumps by dF[0, 1] W2[1, 1] ~ 1.7e-8
+    # across that kink: FD for b1[1] is off by 1.1e-8 against a bound of 1.3e-10.
+    "kinks_small": TwoLayerProblem(
+        W1=np.array(
+            [
+                [0.0, -1.0, 1.0, 0.0, 0.0, 0.0],
+                [0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+                [0.0, 0.0, 2.0, 0.0, 0.0, 0.0],
+                [0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+            ]
+        ),
+        b1=np.array([0.0, 1.0, 4.0, 0.0, 0.0, 0.0]),
+        W2=np.array([[0.0, 0.0], [0.0, 1.0], [1.0, -0.5], [0.0, 0.0], [0.0, 0.0], [0.0, 0.0]]),
+        b2=np.array([0.0, 0.0]),
+        X=np.array([[1.0, 0.0, 3.0, 0.0], [0.0, 0.0, -2.0, 0.0], [0.0, 0.0, 0.0, 0.0]]),
+        y=np.array([0, 0, 0]),
+        reg=0.0,
+        family="kinks",
+    ),
     # Found by test_three_way_per_family[kinks]: unit 2 is exactly at its kink for
     # samples 2 and 3 (integer data), where dH is ~1e-9: FD for W1[2, 2] and b1[2]
     # is off by ~2e-9 against a bound of ~1e-9.
