@@ -264,6 +264,33 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
     plt.close(fig)
 
 
+DESIGN = """\
+## What makes the core fast, and what bounds it
+
+`loss_and_grad` reads X once, in blocks of rows (`softmax_ref/_kernels.py`):
+
+- each block's scores live in one reusable buffer, laid out class-major,
+  `S = (X_b W + b)^T` (C, B), so the reductions over classes run over contiguous
+  vectors (NumPy reduces a short last axis about ten times slower), and every
+  step of the derivation is done in place in that buffer; the post's code
+  allocates four (N, C) arrays;
+- the backward GEMM is `(P - Y)^T X_b` (C, D), run while X_b is still in cache;
+- blocks are dealt round-robin to two *lanes* (threads): NumPy runs the
+  element-wise work, `exp` above all, on one core, and the two lanes put both
+  cores to work; each lane's GEMMs run on a single BLAS thread, because many
+  small GEMMs each split over OpenBLAS's thread pool pay a barrier per call and,
+  on a busy machine, ran 10-70x slower; the lanes' sums are added in a fixed
+  order, so results are bitwise identical from run to run;
+- block size by the width of X: 2 MiB of X for D < 256, 8 MiB beyond
+  (`scripts/tune_block.py` measures it).
+
+What bounds it: with C = 10 the GEMMs are skinny, and OpenBLAS runs them at a
+fraction of its square-GEMM rate (packing X_b costs as much as multiplying
+it); in float64, NumPy's `exp` is scalar on CPUs without AVX-512 (about 5 ns a
+value), which dominates the tall problem.
+
+"""
+
 WORKFLOW = """\
 ## Guarding your own machine against regressions
 
@@ -292,7 +319,7 @@ rewrites this page. The CI runs each benchmark once on the small sizes
 
 Settings of the core: `SOFTMAX_REF_NUM_THREADS` (threads over row blocks,
 default min(2, cores)) and `SOFTMAX_REF_BLOCK_BYTES` (bytes of X per block;
-default 512 KiB for D < 256, else 8 MiB: the rule and its measurements are
+default 2 MiB for D < 256, else 8 MiB: the rule and its measurements are
 in `softmax_ref/_kernels.py` and `scripts/tune_block.py`).
 """
 
@@ -315,6 +342,7 @@ def render(path: Path, out: Path, plot_path: Path) -> str:
     lines += table_sections(rows)
     rel = plot_path.relative_to(out.parent) if plot_path.is_relative_to(out.parent) else plot_path
     lines += [f"![Ratios of our time to the others']({rel.as_posix()})", ""]
+    lines.append(DESIGN)
     lines.append(WORKFLOW)
     if rows:
         plot(rows, plot_path)
