@@ -21,6 +21,7 @@ import numpy as np
 
 __all__ = [
     "as_float_array",
+    "check_finite",
     "check_labels",
     "check_problem",
     "check_reg",
@@ -137,6 +138,8 @@ def check_problem(
         )
     labels = check_labels(y, n_samples, n_classes)
     reg_value = check_reg(reg)
+    # O(D C), not a pass over X: X's finiteness is read off the result instead.
+    check_finite(W=W, b=b)
     dtype = result_dtype(X, W, b)
     return (
         W.astype(dtype, copy=False),
@@ -147,6 +150,23 @@ def check_problem(
     )
 
 
+def check_finite(**arrays: np.ndarray) -> None:
+    """Raise ValueError for the first argument holding NaN or inf, naming the entry.
+
+    Used up front only for the parameters, whose size does not grow with N; a
+    non-finite entry there need not reach the loss (a bias of -inf for a class
+    no sample has leaves the loss finite), so the result cannot tell.
+    """
+    for name, a in arrays.items():
+        if not np.isfinite(a).all():
+            bad = np.argwhere(~np.isfinite(a))[0]
+            where = ", ".join(str(int(i)) for i in bad)
+            raise ValueError(
+                f"{name} must be finite; got {a[tuple(bad)]} at {name}[{where}] "
+                f"(an array of shape {a.shape})"
+            )
+
+
 def raise_if_nonfinite(**arrays: np.ndarray) -> None:
     """Raise for the first argument holding NaN or inf; called only on the error path.
 
@@ -154,14 +174,7 @@ def raise_if_nonfinite(**arrays: np.ndarray) -> None:
     overflowed the dtype; that is reported too, since the caller found a
     non-finite result.
     """
-    for name, a in arrays.items():
-        if not np.all(np.isfinite(a)):
-            bad = np.argwhere(~np.isfinite(a))[0]
-            where = ", ".join(str(int(i)) for i in bad)
-            raise ValueError(
-                f"{name} must be finite; got {a[tuple(bad)]} at {name}[{where}] "
-                f"(an array of shape {a.shape})"
-            )
+    check_finite(**arrays)
     names = ", ".join(arrays)
     raise ValueError(
         f"the loss or gradient overflowed although {names} are finite: the scores X W + b "

@@ -134,6 +134,18 @@ def test_bad_input_is_named(fn, make, exc, message):
             np.testing.assert_array_equal(v, before[k], err_msg=f"{k} was modified")
 
 
+@pytest.mark.parametrize("fn", ENTRY_POINTS)
+def test_nonfinite_bias_of_an_absent_class_is_rejected(fn):
+    # b = -inf for a class no sample has leaves the loss finite (its probability is 0,
+    # its gradient 0), so the result cannot reveal it: W and b are checked up front.
+    p = good()
+    p["y"] = np.array([0, 1, 2, 0, 1])  # class 3 absent
+    p["b"] = p["b"].copy()
+    p["b"][3] = -np.inf
+    with pytest.raises(ValueError, match=r"b must be finite; got -inf at b\[3\]"):
+        fn(**p)
+
+
 def test_overflowing_scores_are_reported():
     # Finite inputs whose scores overflow float64: the error says so instead of returning inf.
     W = np.full((2, 2), 1e200)
