@@ -103,10 +103,12 @@ def test_overflowing_scores_raise_without_a_numpy_warning(fn):
 def test_float32_loss_of_repeated_samples_is_exact(fn, n):
     """The mean over n copies of one sample is that sample's loss, bit for bit, in float32.
 
-    The per-sample terms are float32 and their mean is accumulated in float64,
-    where n copies of a 24-bit number sum exactly, so the mean is exactly the
-    term. A mean accumulated in float32 rounds the partial sums and is off by
-    an ulp for some n (catches: dropping the float64 accumulator).
+    The loss is summed in float64 and rounded to float32 once: the mean of n
+    copies then differs from the one-sample value by float64 rounding (~1e-16
+    relative), which does not move the float32 result (resolution ~6e-8). A
+    mean accumulated in float32 rounds its partial sums at float32's
+    resolution and is off by an ulp for some n (catches: dropping the float64
+    accumulator).
     """
     b = np.array([0.0, 1.0, 2.0], dtype=np.float32)
     W = np.zeros((1, 3), dtype=np.float32)
