@@ -9,6 +9,7 @@ the recorded example outputs are current, and that the site needs no network.
 from __future__ import annotations
 
 import ast
+import doctest
 import importlib.util
 import re
 import subprocess
@@ -343,6 +344,13 @@ def test_api_page_covers_every_public_module(package):
         assert module in rendered or set(names) <= exported, (
             f"{module} is public (__all__ = {names}) but not on docs/api.md"
         )
+
+
+def test_griffe_extension_examples():
+    # scripts/ is outside --doctest-modules' paths; run its examples here.
+    result = doctest.testmod(griffe_rst)
+    assert result.attempted >= 3
+    assert result.failed == 0
 
 
 def test_griffe_extension_turns_rest_into_markdown():
