@@ -25,7 +25,7 @@ import os
 import threading
 import warnings
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
 
 import numpy as np
@@ -330,12 +330,15 @@ class BlockedSums:
         self._b = b
         self._lanes = [_Lane(n_features, n_classes, block_rows, W.dtype) for _ in range(n_lanes)]
         self._next_block = 0
+        self._reduced = False
 
     def add(self, X: np.ndarray, y: np.ndarray) -> None:
         """Add the rows of ``X`` (n, D) with labels ``y`` (n,), validated, in W's dtype."""
         n = X.shape[0]
         if n == 0:
             return
+        if self._reduced:
+            raise RuntimeError("grad_sums() was called: no more rows can be added")
         B, L = self.block_rows, self.n_lanes
         n_blocks = -(-n // B)
         first = self._next_block
@@ -356,6 +359,9 @@ class BlockedSums:
                     pool.submit(lane.run, self._WT, self._b, lane_blocks(k), self.grad)
                     for k, lane in enumerate(self._lanes)
                 ]
+                # Let every lane finish before any error surfaces, so that none is
+                # still running when the BLAS setting is restored.
+                wait(futures)
                 for f in futures:
                     f.result()
         self._next_block += n_blocks
@@ -371,13 +377,14 @@ class BlockedSums:
     def grad_sums(self) -> tuple[np.ndarray, np.ndarray]:
         """``(P - Y)^T X`` (C, D) in W's dtype and ``sum_n (P - Y)_n`` (C,) in float64.
 
-        Sums over the samples so far, not yet divided by N. The arrays may be the
-        lanes' own: use them before adding more rows.
+        Sums over all the samples, not yet divided by N: call after the last
+        :meth:`add`. The other lanes are added into lane 0's arrays, in lane order
+        (once: no copy of a (C, D) array).
         """
         GX, db = self._lanes[0].GX, self._lanes[0].db
-        if len(self._lanes) > 1:
-            GX, db = GX.copy(), db.copy()
+        if not self._reduced:
             for lane in self._lanes[1:]:
                 GX += lane.GX
                 db += lane.db
+            self._reduced = True
         return GX, db
