@@ -342,6 +342,13 @@ class BlockedSums:
         B, L = self.block_rows, self.n_lanes
         n_blocks = -(-n // B)
         first = self._next_block
+        if n_blocks == 1 and L == 1:
+            # One block on this thread (small problems): no generator, no pool.
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                self._lanes[0].add(self._WT, self._b, X, y, self.grad)
+            self._next_block += 1
+            self.n_samples += n
+            return
 
         def lane_blocks(k: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
             # The blocks of this chunk that fall to lane k, in row order.
