@@ -200,6 +200,9 @@ def loss_and_grad(
     Threads: ``$SOFTMAX_REF_NUM_THREADS`` (default min(2, cores)); block
     size: ``$SOFTMAX_REF_BLOCK_BYTES`` of X (default by the width of X). For
     one setting of both, results are bitwise identical from run to run.
+    While a call of several blocks runs, NumPy's BLAS is held at one thread
+    (process-wide, restored after): the threads over blocks do the parallel
+    work, without a BLAS barrier per block.
 
     Args:
         W: weights, shape ``(D, C)``.
