@@ -83,15 +83,17 @@ def test_reg_defaults_to_zero(fn):
 def test_overflowing_scores_raise_without_a_numpy_warning(fn):
     """Finite inputs whose scores overflow: one ValueError, no RuntimeWarning first.
 
-    Catches: the overflow of X W + b no longer silenced, which would make
-    NumPy warn (or, with warnings as errors, raise RuntimeWarning) before the
-    clear error the docstring promises.
+    The message says that all three inputs were found finite, so the user
+    knows the scores, not the data, are out of range. Catches: the overflow of
+    X W + b no longer silenced, which would make NumPy warn (or, with warnings
+    as errors, raise RuntimeWarning) before the clear error the docstring
+    promises; an input left out of the finiteness report.
     """
     W = np.full((2, 2), 1e200)
     X = np.full((1, 2), 1e200)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        with pytest.raises(ValueError, match="overflowed"):
+        with pytest.raises(ValueError, match="overflowed although X, W, b are finite"):
             fn(W, np.zeros(2), X, np.array([0]))
 
 
