@@ -250,6 +250,15 @@ EDGE_PROBLEMS = {
         np.array([0]),
         0.0,
     ),
+    # reg = tiny: reg W = 2 tiny is normal, but JAX forms reg / 2 (subnormal,
+    # flushed) before multiplying by 2 W and returns 0.
+    "subnormal_half_reg": (
+        np.array([[2.0, 0.0]]),
+        np.zeros(2),
+        np.array([[0.0]]),
+        np.array([0]),
+        2.2250738585072014e-308,
+    ),
     # reg W = 1e-100 underflows to 0 in float32; the float64 oracle keeps it.
     "float32_underflow": (
         np.array([[0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 1.0]], dtype=np.float32),
