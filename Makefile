@@ -42,11 +42,15 @@ bench-smoke: $(VENV)/.stamp-dev
 BENCH := env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/pytest benchmarks -p no:randomly \
 	-o addopts="" --benchmark-only --benchmark-columns=median,iqr,rounds --benchmark-sort=name
 
-# Run the suites and write docs/benchmarks.md and docs/benchmark-ratios.png.
+# Run the suites, then the same implementations side by side in interleaved rounds
+# (the ratios to trust on a shared machine), and write docs/benchmarks.md and
+# docs/benchmark-ratios.png.
 bench: $(VENV)/.stamp-dev
 	mkdir -p .benchmarks
 	$(BENCH) --benchmark-json=.benchmarks/latest.json
-	$(PY) scripts/bench_table.py .benchmarks/latest.json
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) scripts/bench_sidebyside.py \
+		--out .benchmarks/sidebyside.json
+	$(PY) scripts/bench_table.py .benchmarks/latest.json --sidebyside .benchmarks/sidebyside.json
 
 # The regression workflow: save a baseline, then compare a later run with it
 # (fails when a median is more than 10% slower).

@@ -25,10 +25,10 @@ from __future__ import annotations
 
 import tracemalloc
 
+import impls
 import numpy as np
 import pytest
 from conftest import Problem
-from post_softmax import softmax_loss as post_softmax_loss
 
 import softmax_ref as sr
 from verification.tolerances import tolerances_for
@@ -72,10 +72,7 @@ def setup(benchmark, problem: Problem, impl: str) -> None:
 def test_ours(benchmark, problem, reference):
     p = problem
     setup(benchmark, p, "ours")
-
-    def call():
-        return sr.loss_and_grad(p.W, p.b, p.X, p.y, p.reg)
-
+    call = impls.ours(p)
     check(p, reference, *call())
     benchmark.extra_info["peak_extra_bytes"] = peak_extra_bytes(call)
     benchmark(call)
@@ -84,10 +81,7 @@ def test_ours(benchmark, problem, reference):
 def test_post(benchmark, problem, reference):
     p = problem
     setup(benchmark, p, "post")
-
-    def call():
-        return post_softmax_loss(p.W, p.b, p.X, p.y, p.reg)
-
+    call = impls.post(p)
     loss, dW, db = call()
     check(p, reference, p.dtype.type(loss), dW, db)
     benchmark.extra_info["peak_extra_bytes"] = peak_extra_bytes(call)
@@ -99,35 +93,14 @@ def test_naive(benchmark, problem, reference):
     if p.name != "toy":
         pytest.skip("the naive loops are timed at the toy size only")
     setup(benchmark, p, "naive")
-
-    def call():
-        return sr.loss_and_grad_naive(p.W, p.b, p.X, p.y, p.reg)
-
+    call = impls.naive(p)
     check(p, reference, *call())
     benchmark(call)
 
 
 @pytest.fixture(scope="module")
 def jax_call(problem: Problem):
-    import jax
-    import jax.numpy as jnp
-
-    def loss(W, b, X, y, reg):
-        # DESIGN.md's loss: mean_n [logsumexp(F_n) - F_n,y_n] + 0.5 reg ||W||^2.
-        F = X @ W + b
-        F_y = jnp.take_along_axis(F, y[:, None], axis=1)[:, 0]
-        return jnp.mean(jax.nn.logsumexp(F, axis=1) - F_y) + 0.5 * reg * jnp.sum(W * W)
-
-    p = problem
-    f = jax.jit(jax.value_and_grad(loss, argnums=(0, 1)))
-    args = [jax.device_put(a) for a in (p.W, p.b, p.X, p.y)]
-    args.append(jnp.asarray(p.reg, dtype=p.dtype))
-    jax.block_until_ready(f(*args))  # compile outside the timing
-
-    def call():
-        return jax.block_until_ready(f(*args))
-
-    return call
+    return impls.jax_value_and_grad(problem)
 
 
 def test_jax(benchmark, problem, reference, jax_call):
@@ -140,44 +113,18 @@ def test_jax(benchmark, problem, reference, jax_call):
 
 @pytest.mark.parametrize("threads", [1, 2], ids=["t1", "t2"])
 def test_sklearn(benchmark, problem, reference, threads):
-    from sklearn._loss.loss import HalfMultinomialLoss
-
     p = problem
     setup(benchmark, p, f"sklearn-t{threads}")
-    n, _, c = p.shape
-    hml = HalfMultinomialLoss(n_classes=c)
-    y_float = p.y.astype(p.dtype)  # its labels are floats
-    raw = np.empty((n, c), dtype=p.dtype)
-    loss_out = np.empty(n, dtype=p.dtype)
-    grad_out = np.empty((n, c), dtype=p.dtype)
-
-    def call():
-        np.matmul(p.X, p.W, out=raw)
-        np.add(raw, p.b, out=raw)
-        # Per-sample losses and the per-sample gradient P - Y (not divided by N).
-        per_sample, G = hml.loss_gradient(
-            y_true=y_float,
-            raw_prediction=raw,
-            loss_out=loss_out,
-            gradient_out=grad_out,
-            n_threads=threads,
-        )
-        loss = np.mean(per_sample, dtype=np.float64) + 0.5 * p.reg * np.sum(p.W * p.W)
-        dW = (G.T @ p.X).T / n + p.reg * p.W
-        db = G.sum(axis=0) / n
-        return loss, dW, db
-
+    call = impls.sklearn_half_multinomial(p, threads)
     loss, dW, db = call()
     check(p, reference, p.dtype.type(loss), dW, db)
     benchmark(call)
 
 
 def test_read_bound(benchmark, problem):
-    # One GEMV reads X once: no loss and gradient can take less (X is read at least once).
     p = problem
     setup(benchmark, p, "read-bound")
-    v = np.ones(p.shape[1], dtype=p.dtype)
-    benchmark(lambda: p.X @ v)
+    benchmark(impls.read_bound(p))
 
 
 GEMM_N = 2048
