@@ -50,6 +50,10 @@ class GradientDescent:
     Full-batch, this is the blog post's update (``self.W -= learning_rate * dW``);
     on minibatches it is stochastic gradient descent.
 
+    Shapes: :math:`\theta` is a dict of named arrays, any shape each (``W``
+    (D, C) and ``b`` (C,) for the linear model); :math:`g` has the same keys,
+    each gradient the shape of its parameter. The same holds for every rule here.
+
     Args:
         learning_rate: the step size :math:`\eta > 0`.
 
@@ -65,7 +69,21 @@ class GradientDescent:
         self.learning_rate = _check_positive("learning_rate", learning_rate)
 
     def step(self, params: Params, grads: Grads) -> None:
-        """Update every array of ``params`` in place from ``grads`` (same keys)."""
+        r"""One update in place: :math:`\theta \leftarrow \theta - \eta\, g` per key of ``grads``.
+
+        Args:
+            params: name -> parameter array, any shape; modified in place.
+            grads: name -> the loss's gradient with respect to ``params[name]``,
+                the same shape. Keys of ``params`` not in ``grads`` are left alone.
+
+        Example:
+            >>> import numpy as np
+            >>> params = {"W": np.ones((2, 3)), "b": np.zeros(3)}
+            >>> GradientDescent(0.1).step(
+            ...     params, {"W": np.full((2, 3), 10.0), "b": np.array([1.0, 0.0, -1.0])})
+            >>> params["W"][0], params["b"]
+            (array([0., 0., 0.]), array([-0.1,  0. ,  0.1]))
+        """
         for key, g in grads.items():
             params[key] -= self.learning_rate * g
 
@@ -97,7 +115,26 @@ class Momentum:
         self.velocity: dict[str, np.ndarray] = {}
 
     def step(self, params: Params, grads: Grads) -> None:
-        """Update every array of ``params`` in place from ``grads`` (same keys)."""
+        r"""One update of ``params`` in place, and of the velocity kept per key.
+
+        :math:`v \leftarrow \mu v - \eta\, g,\ \theta \leftarrow \theta + v`;
+        ``self.velocity[key]`` has the shape of ``params[key]`` once a step has
+        created it.
+
+        Args:
+            params: name -> parameter array, any shape; modified in place.
+            grads: name -> gradient, the shape of ``params[name]``.
+
+        Example:
+            Two steps with the same gradient: the second moves further.
+
+            >>> import numpy as np
+            >>> rule, params = Momentum(0.1, momentum=0.9), {"w": np.array([1.0, -1.0])}
+            >>> for _ in range(2):
+            ...     rule.step(params, {"w": np.array([1.0, 1.0])})
+            >>> rule.velocity["w"], params["w"]   # v2 = 0.9 * -0.1 - 0.1
+            (array([-0.19, -0.19]), array([ 0.71, -1.29]))
+        """
         for key, g in grads.items():
             v = self.velocity.get(key, 0.0)
             v = self.momentum * v - self.learning_rate * g
@@ -115,7 +152,8 @@ class Nesterov:
     :math:`\theta + \mu v` (Bengio, Boulanger-Lewandowski and Pascanu, 2013,
     eq. 7; Sutskever et al., 2013), so the gradient is taken at the stored
     parameters. scikit-learn's ``SGDOptimizer(nesterov=True)`` and Keras'
-    ``SGD(nesterov=True)`` use the same form.
+    ``SGD(nesterov=True)`` use the same form. Shapes: as for
+    :class:`GradientDescent`; the velocity :math:`v` has its parameter's shape.
 
     Args:
         learning_rate: :math:`\eta > 0`.
@@ -135,7 +173,26 @@ class Nesterov:
         self.velocity: dict[str, np.ndarray] = {}
 
     def step(self, params: Params, grads: Grads) -> None:
-        """Update every array of ``params`` in place from ``grads`` (same keys)."""
+        r"""One update of ``params`` in place, and of the velocity kept per key.
+
+        :math:`v \leftarrow \mu v - \eta\, g` and
+        :math:`\theta \leftarrow \theta + \mu v - \eta\, g`; ``self.velocity[key]``
+        has the shape of ``params[key]`` once a step has created it.
+
+        Args:
+            params: name -> parameter array, any shape; modified in place.
+            grads: name -> gradient, the shape of ``params[name]``.
+
+        Example:
+            The same two steps as :meth:`Momentum.step`; the look-ahead moves further.
+
+            >>> import numpy as np
+            >>> rule, params = Nesterov(0.1, momentum=0.9), {"w": np.array([1.0, -1.0])}
+            >>> for _ in range(2):
+            ...     rule.step(params, {"w": np.array([1.0, 1.0])})
+            >>> rule.velocity["w"], params["w"]   # w2 = w1 + 0.9 * -0.19 - 0.1
+            (array([-0.19, -0.19]), array([ 0.539, -1.461]))
+        """
         for key, g in grads.items():
             v = self.velocity.get(key, 0.0)
             v = self.momentum * v - self.learning_rate * g
@@ -156,6 +213,8 @@ class Adam:
 
     with :math:`m = s = 0` before the first step. The first step therefore
     moves every coordinate with a nonzero gradient by about :math:`\eta`.
+    Shapes: as for :class:`GradientDescent`; :math:`m` and :math:`s` have
+    their parameter's shape, and the operations are entrywise.
 
     Args:
         learning_rate: :math:`\eta > 0`.
@@ -186,7 +245,30 @@ class Adam:
         self.s: dict[str, np.ndarray] = {}
 
     def step(self, params: Params, grads: Grads) -> None:
-        """Update every array of ``params`` in place from ``grads`` (same keys)."""
+        r"""One update of ``params`` in place; the step count ``t`` and the moments advance.
+
+        The update of the class's docstring: :math:`m` and :math:`s`
+        (``self.m[key]``, ``self.s[key]``) have the shape of ``params[key]``, and
+        the step is :math:`\eta\, \hat m / (\sqrt{\hat s} + \epsilon)` with the
+        bias-corrected :math:`\hat m = m / (1 - \beta_1^t)`,
+        :math:`\hat s = s / (1 - \beta_2^t)`.
+
+        Args:
+            params: name -> parameter array, any shape; modified in place.
+            grads: name -> gradient, the shape of ``params[name]``.
+
+        Example:
+            Two steps. The first coordinate's gradient is 1 both times, so it
+            moves a full :math:`\eta` again; the second's changed sign, so
+            :math:`\hat m = 0.01 / 0.19` and it moves about :math:`0.05\,\eta`.
+
+            >>> import numpy as np
+            >>> rule, params = Adam(0.01), {"w": np.array([1.0, 1.0])}
+            >>> for g in ([1.0, -1.0], [1.0, 1.0]):
+            ...     rule.step(params, {"w": np.array(g)})
+            >>> rule.t, rule.m["w"], params["w"]
+            (2, array([0.19, 0.01]), array([0.98      , 1.00947368]))
+        """
         self.t += 1
         correct_1 = 1 - self.beta_1**self.t
         correct_2 = 1 - self.beta_2**self.t
@@ -221,7 +303,24 @@ def make_optimizer(
     beta_2: float = 0.999,
     epsilon: float = 1e-8,
 ) -> Optimizer:
-    """The update rule named ``solver``, with the hyperparameters it uses.
+    r"""The update rule named ``solver``, with the hyperparameters it uses.
+
+    The rules, for parameters :math:`\theta` and gradients :math:`g` of the
+    same shape (each a dict of arrays, e.g. ``W`` (D, C) and ``b`` (C,)):
+
+    .. math::
+        \begin{aligned}
+        &\text{gd, sgd:} && \theta \leftarrow \theta - \eta\, g \\
+        &\text{momentum:} && v \leftarrow \mu v - \eta\, g, \quad
+            \theta \leftarrow \theta + v \\
+        &\text{nesterov:} && v \leftarrow \mu v - \eta\, g, \quad
+            \theta \leftarrow \theta + \mu v - \eta\, g \\
+        &\text{adam:} && \theta \leftarrow \theta
+            - \eta\, \hat m / (\sqrt{\hat s} + \epsilon)
+        \end{aligned}
+
+    (see :class:`Adam` for its moments :math:`\hat m`, :math:`\hat s`). ``gd``
+    and ``sgd`` share a rule; they differ in the batches the training loop feeds it.
 
     Args:
         solver: one of ``"gd"``, ``"sgd"``, ``"momentum"``, ``"nesterov"``, ``"adam"``.
@@ -233,8 +332,9 @@ def make_optimizer(
         ValueError: for an unknown solver or an out-of-range hyperparameter.
 
     Example:
-        >>> make_optimizer("nesterov", 0.1, momentum=0.8).momentum
-        0.8
+        >>> rule = make_optimizer("nesterov", 0.1, momentum=0.8)
+        >>> type(rule).__name__, rule.momentum, type(make_optimizer("sgd", 0.1)).__name__
+        ('Nesterov', 0.8, 'GradientDescent')
     """
     if solver in ("gd", "sgd"):
         return GradientDescent(learning_rate)
