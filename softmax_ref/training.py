@@ -92,16 +92,17 @@ class TrainingDivergedError(FloatingPointError):
 
 @dataclass
 class TrainResult:
-    """What :func:`train` returns.
+    """What :func:`train` returns: the parameters it ends with and the run's record.
 
     Attributes:
-        params: the trained parameters (new arrays; with early stopping and
-            ``restore_best_weights``, a copy of the best ones).
+        params: the trained parameters, new arrays with the keys and shapes of
+            the initial ones (``W`` (D, C), ``b`` (C,) for the linear model);
+            with early stopping and ``restore_best_weights``, a copy of the best.
         n_iter: iterations run (steps for ``gd``, epochs for minibatch solvers,
             L-BFGS iterations for ``lbfgs``).
-        loss_curve: the training loss, one value per iteration.
-        validation_scores: the validation score after each iteration, or
-            ``None`` without validation data.
+        loss_curve: the training loss, one value per iteration: ``(n_iter,)``.
+        validation_scores: the validation score after each iteration,
+            ``(n_iter,)``, or ``None`` without validation data.
         best_iteration: the 1-based iteration whose parameters were the best on
             validation data (and were restored), or ``None``.
         best_validation_score: the score at ``best_iteration``, or ``None``.
@@ -109,6 +110,26 @@ class TrainResult:
             stopping, or L-BFGS convergence) rather than by ``max_iter``.
         stop_reason: a short human-readable reason.
         extra: solver-specific details (lbfgs: ``n_function_evals``, ``final_loss``).
+
+    Example:
+        Gradient descent on :math:`L = (w - 3)^2 / 2`, stopped early by a
+        validation score that peaks at :math:`w = 2`; with ``patience=2`` the run
+        stops two iterations after the best one and returns its weights.
+
+        >>> import numpy as np
+        >>> def lg(p, X, y, reg):
+        ...     return 0.5 * float((p["w"][0] - 3.0) ** 2), {"w": p["w"] - 3.0}
+        >>> def score(p, X_val, y_val):
+        ...     return -abs(float(p["w"][0]) - 2.0)
+        >>> res = train(lg, {"w": np.zeros(1)}, np.zeros((1, 1)), np.zeros(1, int),
+        ...             learning_rate=0.5, X_val=np.zeros((1, 1)), y_val=np.zeros(1, int),
+        ...             score=score, patience=2)
+        >>> res.n_iter, res.loss_curve
+        (4, [4.5, 1.125, 0.28125, 0.0703125])
+        >>> res.validation_scores, res.best_iteration, res.params["w"]
+        ([-0.5, -0.25, -0.625, -0.8125], 2, array([2.25]))
+        >>> res.converged, res.stop_reason
+        (True, 'no better validation score for 2 iterations')
     """
 
     params: Params
