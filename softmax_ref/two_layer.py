@@ -125,7 +125,14 @@ def _all_finite(*arrays: Any) -> bool:
 
 
 def scores(params: Any, X: Any) -> np.ndarray:
-    r"""The network's class scores ``F = relu(X W1 + b1) W2 + b2``.
+    r"""The network's class scores ``F = relu(X W1 + b1) W2 + b2``: its forward pass.
+
+    .. math::
+        Z = X W_1 + b_1, \qquad H = \max(Z, 0), \qquad F = H W_2 + b_2
+
+    with the pre-activations :math:`Z` and the activations :math:`H` of shape
+    (N, H) (H hidden units, as in the module's notation), the scores
+    :math:`F` of shape (N, C), and the maximum taken entrywise.
 
     Args:
         params: dict with ``W1`` (D, H), ``b1`` (H,), ``W2`` (H, C), ``b2`` (C,).
@@ -267,7 +274,9 @@ def loss_and_grad_naive(
     code, against which :func:`loss_and_grad` is tested. Sums are accumulated
     in float64 and cast to the inputs' dtype at the end.
 
-    Args and returns: as :func:`loss_and_grad`.
+    Args and returns: as :func:`loss_and_grad`: ``params`` with ``W1`` (D, H),
+    ``b1`` (H,), ``W2`` (H, C), ``b2`` (C,); X ``(N, D)``; y ``(N,)``; the
+    gradients come back keyed and shaped like ``params``.
 
     Example:
         >>> p = {"W1": np.array([[1.0, -2.0]]), "b1": np.zeros(2),
