@@ -60,10 +60,18 @@ FORMAT_VERSION = 1
 def linear_loss_and_grad(
     params: Params, X: np.ndarray, y: np.ndarray, reg: float
 ) -> tuple[float, Params]:
-    """:func:`softmax_ref.loss_and_grad` over a params dict ``{"W": (D, C), "b": (C,)}``.
+    r""":func:`softmax_ref.loss_and_grad` over a params dict ``{"W": (D, C), "b": (C,)}``.
 
-    This is the form :func:`softmax_ref.training.train` takes: grads come back
-    keyed like params.
+    .. math::
+        L = \frac{1}{N}\sum_n \Big[\log\sum_j e^{F_{nj}} - F_{n y_n}\Big]
+            + \frac{\lambda}{2}\lVert W\rVert_F^2, \qquad
+        \frac{\partial L}{\partial W} = \frac{1}{N} X^\top (P - Y) + \lambda W, \qquad
+        \frac{\partial L}{\partial b} = \frac{1}{N} \sum_n (P - Y)_n
+
+    with :math:`F = XW + b`, :math:`P = \operatorname{softmax}(F)` and
+    :math:`Y` the one-hot labels, X ``(N, D)`` and y ``(N,)``. This is the
+    form :func:`softmax_ref.training.train` takes: the loss as a Python float,
+    and the grads keyed and shaped like params.
 
     Example:
         >>> import numpy as np
@@ -143,7 +151,7 @@ class ModelFileError(ValueError):
 
 
 class BaseGradientClassifier(ClassifierMixin, BaseEstimator):
-    """A classifier trained by :func:`softmax_ref.training.train`; the model comes from three hooks.
+    r"""A classifier trained by :func:`softmax_ref.training.train`; three hooks define the model.
 
     A subclass defines its ``__init__`` (the hyperparameters below plus its
     own, each stored as given) and:
@@ -159,6 +167,18 @@ class BaseGradientClassifier(ClassifierMixin, BaseEstimator):
     stopping, ``validation_scores_``, ``best_validation_score_``,
     ``best_iteration_``. They are all set together at the end of a successful
     ``fit``: a fit that raises leaves the previous fitted state as it was.
+
+    The model the hooks define: parameters :math:`\theta` (``params_``),
+    class scores :math:`F = F(X; \theta)` of shape (N, C) from ``_scores``, and
+
+    .. math::
+        \hat\theta = \arg\min_\theta L(\theta; X, y, \lambda), \qquad
+        P = \operatorname{softmax}(F(X; \hat\theta)), \qquad
+        \hat y_n = \texttt{classes\_}\big[\arg\max_c F_{nc}\big]
+
+    where :math:`L` is what ``_loss_and_grad`` returns (for the models here,
+    the mean cross-entropy of :math:`P` plus :math:`\frac{\lambda}{2}` times
+    the squared weights) and the minimum is sought by ``solver``.
 
     Example:
         A linear model with no bias, in three hooks (``reg`` and the rest come
@@ -346,6 +366,11 @@ class BaseGradientClassifier(ClassifierMixin, BaseEstimator):
     def fit(self, X: Any, y: Any, *, X_val: Any = None, y_val: Any = None):
         """Train on ``X`` (N, D) and labels ``y`` (N,); return ``self``.
 
+        Labels are encoded as indices into ``classes_`` (sorted), the
+        parameters are drawn by ``_init_params`` from ``random_state`` and
+        trained by :func:`softmax_ref.training.train` with ``solver``; the
+        fitted attributes are set together at the end.
+
         Args:
             X: samples, array-like ``(N, D)``; cast to float64.
             y: labels, any that scikit-learn's classifiers accept (ints, strings, ...),
@@ -360,6 +385,22 @@ class BaseGradientClassifier(ClassifierMixin, BaseEstimator):
             TrainingDivergedError: the loss became NaN or infinite; the message
                 names the iteration and suggests a smaller ``learning_rate``. The
                 previous fitted state is left exactly as it was.
+
+        Example:
+            >>> import numpy as np
+            >>> X = np.array([[-2.0], [-1.0], [1.0], [2.0]])
+            >>> clf = SoftmaxClassifier(reg=0.01).fit(X, ["cold", "cold", "hot", "hot"])
+            >>> clf.classes_, clf.n_features_in_, clf.params_["W"].shape, clf.params_["b"].shape
+            (array(['cold', 'hot'], dtype='<U4'), 1, (1, 2), (2,))
+
+            Early stopping on given validation data, with gradient descent:
+
+            >>> es = SoftmaxClassifier(solver="gd", learning_rate=0.5, early_stopping=True,
+            ...                        patience=3, random_state=0)
+            >>> es = es.fit(X, ["cold", "cold", "hot", "hot"],
+            ...             X_val=[[-1.5], [1.5]], y_val=["cold", "hot"])
+            >>> es.n_iter_, es.best_iteration_, es.best_validation_score_
+            (4, 1, 1.0)
         """
         hp = self._check_hyperparameters()
         data = self._check_fit_data(X, y, X_val, y_val)
@@ -468,10 +509,23 @@ class BaseGradientClassifier(ClassifierMixin, BaseEstimator):
         return self._scores(self.params_, X)
 
     def decision_function(self, X: Any) -> np.ndarray:
-        """Class scores ``F`` (N, C); for two classes, the log-odds ``F[:, 1] - F[:, 0]`` (N,).
+        r"""Class scores ``F`` (N, C); for two classes, the log-odds ``F[:, 1] - F[:, 0]`` (N,).
 
         The (N,) form for two classes is scikit-learn's convention: positive
-        means ``classes_[1]``.
+        means ``classes_[1]``, and :math:`P_{n1} = 1 / (1 + e^{-(F_{n1} - F_{n0})})`.
+
+        Args:
+            X: samples, array-like ``(N, D)`` with the ``n_features_in_`` of fit.
+
+        Example:
+            >>> import numpy as np
+            >>> X = np.array([[-2.0], [-1.0], [1.0], [2.0]])
+            >>> clf = SoftmaxClassifier(reg=0.01).fit(X, ["cold", "cold", "hot", "hot"])
+            >>> clf.decision_function([[-1.0], [1.0]])   # symmetric data: +-(W1 - W0)
+            array([-3.41,  3.41])
+            >>> three = SoftmaxClassifier(reg=0.01).fit([[-2.0], [0.0], [2.0]], [0, 1, 2])
+            >>> three.decision_function([[-3.0], [0.0], [3.0]]).shape
+            (3, 3)
         """
         F = self._validated_scores(X)
         if F.shape[1] == 2:
@@ -479,15 +533,62 @@ class BaseGradientClassifier(ClassifierMixin, BaseEstimator):
         return F
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        """Class probabilities ``softmax(F)`` (N, C), columns in the order of ``classes_``."""
+        r"""Class probabilities ``softmax(F)`` (N, C), columns in the order of ``classes_``.
+
+        :math:`P_{nc} = e^{F_{nc}} / \sum_j e^{F_{nj}}`, computed with the row
+        maximum shifted out (:func:`softmax_ref.softmax`); each row sums to 1.
+
+        Args:
+            X: samples, array-like ``(N, D)``.
+
+        Example:
+            >>> import numpy as np
+            >>> X = np.array([[-2.0], [-1.0], [1.0], [2.0]])
+            >>> clf = SoftmaxClassifier(reg=0.01).fit(X, ["cold", "cold", "hot", "hot"])
+            >>> P = clf.predict_proba([[-1.0], [1.0]])
+            >>> P
+            array([[0.968, 0.032],
+                   [0.032, 0.968]])
+            >>> P.sum(axis=1), 1 / (1 + np.exp(-clf.decision_function([[1.0]])))
+            (array([1., 1.]), array([0.968]))
+        """
         return softmax(self._validated_scores(X))
 
     def predict_log_proba(self, X: Any) -> np.ndarray:
-        """``log_softmax(F)`` (N, C), computed without forming the probabilities."""
+        r"""``log_softmax(F)`` (N, C), computed without forming the probabilities.
+
+        :math:`\log P_{nc} = F_{nc} - \log\sum_j e^{F_{nj}}`, finite even where
+        :math:`P_{nc}` underflows to 0.
+
+        Args:
+            X: samples, array-like ``(N, D)``.
+
+        Example:
+            >>> import numpy as np
+            >>> X = np.array([[-2.0], [-1.0], [1.0], [2.0]])
+            >>> clf = SoftmaxClassifier(reg=0.01).fit(X, ["cold", "cold", "hot", "hot"])
+            >>> clf.predict_log_proba([[-1.0]]).round(3)    # log 0.968, log 0.032
+            array([[-0.032, -3.444]])
+            >>> far = [[-1000.0]]   # P of "hot" underflows to 0; its log stays finite
+            >>> p_hot, log_p_hot = clf.predict_proba(far)[0, 1], clf.predict_log_proba(far)[0, 1]
+            >>> float(p_hot), round(float(log_p_hot), -2)
+            (0.0, -3400.0)
+        """
         return log_softmax(self._validated_scores(X))
 
     def predict(self, X: Any) -> np.ndarray:
-        """The label of the highest score for each row of ``X``, from ``classes_``."""
+        r"""The label of the highest score for each row of ``X``, from ``classes_``.
+
+        :math:`\hat y_n = \texttt{classes\_}[\arg\max_c F_{nc}]`, for X ``(N, D)``;
+        returns ``(N,)`` labels of the type ``fit`` saw.
+
+        Example:
+            >>> import numpy as np
+            >>> X = np.array([[-2.0], [-1.0], [1.0], [2.0]])
+            >>> clf = SoftmaxClassifier(reg=0.01).fit(X, ["cold", "cold", "hot", "hot"])
+            >>> clf.predict([[-3.0], [0.5], [3.0]])
+            array(['cold', 'hot', 'hot'], dtype='<U4')
+        """
         scores = self._validated_scores(X)  # first: it raises NotFittedError before fit
         return self.classes_[np.argmax(scores, axis=1)]
 
@@ -496,6 +597,10 @@ class BaseGradientClassifier(ClassifierMixin, BaseEstimator):
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the fitted model to ``path`` (exactly that name) as an ``.npz``, without pickle.
 
+        The archive holds each parameter array with its shape (``param:W``
+        (D, C) and ``param:b`` (C,) for :class:`SoftmaxClassifier`), ``classes``
+        (C,), the hyperparameters and the fit's record (see the module's notes).
+
         Returns:
             The path written.
 
@@ -503,6 +608,16 @@ class BaseGradientClassifier(ClassifierMixin, BaseEstimator):
             sklearn.exceptions.NotFittedError: before ``fit``.
             ValueError: a hyperparameter (e.g. a Generator ``random_state``) or the
                 classes cannot be stored as plain arrays / JSON; nothing is written.
+
+        Example:
+            >>> import os, tempfile
+            >>> import numpy as np
+            >>> clf = SoftmaxClassifier(reg=0.01).fit([[-1.0], [1.0]], ["cold", "hot"])
+            >>> with tempfile.TemporaryDirectory() as tmp:
+            ...     path = clf.save(os.path.join(tmp, "clf.npz"))
+            ...     with np.load(path) as archive:
+            ...         print(path.name, archive["param:W"].shape, archive["classes"])
+            clf.npz (1, 2) ['cold' 'hot']
         """
         from sklearn.utils.validation import check_is_fitted
 
@@ -526,11 +641,26 @@ class BaseGradientClassifier(ClassifierMixin, BaseEstimator):
     def load(cls, path: str | os.PathLike[str]):
         """Read a model written by :meth:`save`; a malformed or foreign file raises ModelFileError.
 
+        Every parameter array is checked for the shape ``cls`` gives it (``W``
+        (D, C), ``b`` (C,) for :class:`SoftmaxClassifier`) before the model is
+        built; the loaded model predicts exactly as the saved one did.
+
         Raises:
             FileNotFoundError: no such file.
             ModelFileError: (a ValueError) the file is not an ``.npz`` this package
                 wrote for ``cls``, or is damaged; the message names the file and
                 what is wrong.
+
+        Example:
+            >>> import os, tempfile
+            >>> import numpy as np
+            >>> clf = SoftmaxClassifier(reg=0.01).fit([[-1.0], [1.0]], ["cold", "hot"])
+            >>> with tempfile.TemporaryDirectory() as tmp:
+            ...     loaded = SoftmaxClassifier.load(clf.save(os.path.join(tmp, "clf.npz")))
+            >>> loaded.predict([[-2.0], [2.0]]), loaded.coef_.shape
+            (array(['cold', 'hot'], dtype='<U4'), (2, 1))
+            >>> bool(np.array_equal(loaded.coef_, clf.coef_))
+            True
         """
         return _load_model(cls, Path(path))
 
@@ -661,7 +791,16 @@ class SoftmaxClassifier(BaseGradientClassifier):
 
     @property
     def coef_(self) -> np.ndarray:
-        """(C, D): the weights as scikit-learn orders them, a view of ``params_["W"]``."""
+        """(C, D): the weights as scikit-learn orders them, a view of ``params_["W"]``.
+
+        Example:
+            >>> import numpy as np
+            >>> clf = SoftmaxClassifier(reg=0.01).fit([[-1.0, 0.0], [1.0, 0.0]], ["a", "b"])
+            >>> clf.coef_.shape, clf.params_["W"].shape
+            ((2, 2), (2, 2))
+            >>> bool(np.shares_memory(clf.coef_, clf.params_["W"]))
+            True
+        """
         from sklearn.utils.validation import check_is_fitted
 
         check_is_fitted(self)
@@ -669,7 +808,13 @@ class SoftmaxClassifier(BaseGradientClassifier):
 
     @property
     def intercept_(self) -> np.ndarray:
-        """(C,): the biases ``params_["b"]``."""
+        """(C,): the biases ``params_["b"]``.
+
+        Example:
+            >>> clf = SoftmaxClassifier(reg=0.01).fit([[-1.0], [0.0], [1.0]], [0, 1, 2])
+            >>> clf.intercept_.shape, clf.intercept_ is clf.params_["b"]
+            ((3,), True)
+        """
         from sklearn.utils.validation import check_is_fitted
 
         check_is_fitted(self)
@@ -873,7 +1018,16 @@ class Softmax:
 
     Full-batch gradient descent on the loss of :mod:`softmax_ref.loss` (``gd``
     in :mod:`softmax_ref.optim`). Labels are integers ``0 .. C-1`` as in the post;
-    use :class:`SoftmaxClassifier` for anything else.
+    use :class:`SoftmaxClassifier` for anything else. Each iteration is
+
+    .. math::
+        W \leftarrow W - \eta \Big(\frac{1}{N} X^\top (P - Y) + \lambda W\Big),
+        \qquad
+        b \leftarrow b - \eta\, \frac{1}{N} \sum_n (P - Y)_n,
+        \qquad P = \operatorname{softmax}(XW + b)
+
+    with :math:`\eta` the ``learning_rate`` and :math:`\lambda` the ``reg``;
+    ``predict`` gives :math:`\arg\max_c (XW + b)_{nc}`.
 
     Differences from the post, each a fix: ``b`` has shape (C,), not (1, C);
     early stopping restores a *copy* of the best weights (the post kept a
@@ -979,8 +1133,29 @@ class Softmax:
     ) -> TrainResult:
         """``num_iters`` steps of full-batch gradient descent; returns the run's record.
 
+        Args:
+            X: samples ``(N, D)``.
+            y: integer labels ``(N,)`` in ``0 .. C-1``; C is ``max(y) + 1`` on the
+                first call, when W ``(D, C)`` and b ``(C,)`` are drawn.
+            learning_rate, reg, num_iters: the post's hyperparameters.
+            verbose: show a tqdm progress bar.
+
+        Returns:
+            A :class:`softmax_ref.training.TrainResult`; its ``loss_curve``
+            ``(num_iters,)`` holds the loss before each step.
+
         Raises:
             TrainingDivergedError: the loss became NaN or infinite; W and b are unchanged.
+
+        Example:
+            >>> import numpy as np
+            >>> X = np.array([[-2.0], [-1.0], [1.0], [2.0]]); y = np.array([0, 0, 1, 1])
+            >>> s = Softmax()
+            >>> record = s.train(X, y, learning_rate=0.5, reg=0.0, num_iters=100)
+            >>> len(record.loss_curve), record.loss_curve[0], record.loss_curve[-1]  # log 2 first
+            (100, 0.6915, 0.0092)
+            >>> s.W, s.W.shape, s.b.shape
+            (array([[-2.01,  2.01]]), (1, 2), (2,))
         """
         params, X, y = self._params(X, y, reg)
         num_iters = _check_int("num_iters", num_iters, 1)
@@ -1011,11 +1186,40 @@ class Softmax:
         max_iter: int = 100_000,
         verbose: bool = False,
     ) -> TrainResult:
-        """Gradient descent until ``early_stopping_rounds`` steps in a row bring no
+        r"""Gradient descent until ``early_stopping_rounds`` steps in a row bring no
         strictly better validation accuracy (or ``max_iter`` steps); keeps the best W, b.
+
+        The validation accuracy after each step is
+        :math:`\frac{1}{N_v} \sum_n [\arg\max_c (X_v W + b)_{nc} = y_{v,n}]`;
+        W and b end as a copy of those of the best step.
+
+        Args:
+            X_train, y_train: training samples ``(N, D)`` and integer labels ``(N,)``.
+            X_val, y_val: validation samples ``(N_val, D)`` and labels ``(N_val,)``.
+            learning_rate, reg, early_stopping_rounds: the post's hyperparameters.
+            max_iter: the cap on steps (the post's loop had none).
+            verbose: show a tqdm progress bar.
+
+        Returns:
+            A :class:`softmax_ref.training.TrainResult` with
+            ``validation_scores`` and ``best_iteration``.
 
         Raises:
             TrainingDivergedError: the loss became NaN or infinite; W and b are unchanged.
+
+        Example:
+            Validation accuracy is perfect after the first step, so five more
+            steps without a better one end the run, and W is that of step 1:
+
+            >>> import numpy as np
+            >>> X = np.array([[-2.0], [-1.0], [1.0], [2.0]]); y = np.array([0, 0, 1, 1])
+            >>> s = Softmax()
+            >>> record = s.train_early_stopping(X, y, np.array([[-1.5], [1.5]]), np.array([0, 1]),
+            ...                                 learning_rate=0.5, early_stopping_rounds=5)
+            >>> record.n_iter, record.best_iteration, record.validation_scores[:2]
+            (6, 1, [1.0, 1.0])
+            >>> s.W
+            array([[-0.376,  0.375]])
         """
         params, X_train, y_train = self._params(X_train, y_train, reg, X_val, y_val)
         early_stopping_rounds = _check_int("early_stopping_rounds", early_stopping_rounds, 1)
@@ -1042,7 +1246,22 @@ class Softmax:
         return self._set(result)
 
     def predict(self, X: Any) -> np.ndarray:
-        """``argmax(X W + b)`` per row: the class index 0..C-1."""
+        """``argmax(X W + b)`` per row: the class index 0..C-1.
+
+        Args:
+            X: samples ``(N, D)``.
+
+        Returns:
+            ``(N,)`` integer class indices.
+
+        Example:
+            >>> import numpy as np
+            >>> s = Softmax()
+            >>> _ = s.train(np.array([[-1.0], [1.0]]), np.array([0, 1]), learning_rate=0.5,
+            ...             num_iters=10)
+            >>> s.predict(np.array([[-3.0], [0.5], [3.0]]))
+            array([0, 1, 1])
+        """
         if self.W is None or self.b is None:
             raise ValueError("Softmax.predict needs trained weights; call train first")
         return np.argmax(np.asarray(X, dtype=np.float64) @ self.W + self.b, axis=1)
