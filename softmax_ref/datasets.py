@@ -85,18 +85,48 @@ class Dataset:
 
     @property
     def X_train(self) -> np.ndarray:
+        """The training features, the first ``n_train`` rows of X: ``(n_train, D)``, a view.
+
+        Example:
+            >>> d = blog_2016()
+            >>> d.X_train.shape, bool((d.X_train == d.X[:800]).all())
+            ((800, 2), True)
+        """
         return self.X[: self.n_train]
 
     @property
     def y_train(self) -> np.ndarray:
+        """The training labels, the first ``n_train`` entries of y: ``(n_train,)``, a view.
+
+        Example:
+            >>> import numpy as np
+            >>> d = Dataset("tiny", np.zeros((5, 2)), np.array([0, 1, 2, 0, 1]), n_train=3)
+            >>> d.y_train
+            array([0, 1, 2])
+        """
         return self.y[: self.n_train]
 
     @property
     def X_val(self) -> np.ndarray:
+        """The validation features, the rows of X after ``n_train``: ``(N - n_train, D)``, a view.
+
+        Example:
+            >>> d = blog_2016()
+            >>> d.X_val.shape, bool((d.X_val == d.X[800:]).all())
+            ((200, 2), True)
+        """
         return self.X[self.n_train :]
 
     @property
     def y_val(self) -> np.ndarray:
+        """The validation labels, the entries of y after ``n_train``: ``(N - n_train,)``, a view.
+
+        Example:
+            >>> import numpy as np
+            >>> d = Dataset("tiny", np.zeros((5, 2)), np.array([0, 1, 2, 0, 1]), n_train=3)
+            >>> d.y_val
+            array([0, 1])
+        """
         return self.y[self.n_train :]
 
     def __iter__(self) -> Iterator[np.ndarray]:
@@ -104,12 +134,24 @@ class Dataset:
 
 
 def toy() -> Dataset:
-    """The post's data call on today's scikit-learn, split 800 / 200 as the post did.
+    r"""The post's data call on today's scikit-learn, split 800 / 200 as the post did.
 
     ``make_classification(n_samples=1000, n_features=2, n_redundant=0,
     random_state=2016, n_clusters_per_class=1, n_classes=3)``. Since
     scikit-learn 0.18.1 this is *not* the post's data set (see
     :func:`blog_2016`); it is the one a reader running the post today gets.
+
+    Three Gaussian clusters, one per class k, on three of the four corners
+    :math:`c_k \in \{-1, 1\}^2` of a square, each with its own random linear
+    map :math:`A_k` (2, 2) of standard normal draws :math:`z_n` (2,):
+
+    .. math::
+        x_n = z_n A_k + c_k, \qquad z_n \sim \mathcal N(0, I_2), \qquad
+        (A_k)_{ij} \sim \mathcal U[-1, 1],
+
+    after which 1% of the labels are redrawn uniformly from {0, 1, 2} and
+    the samples and the two features shuffled (see
+    :func:`make_classification_legacy`).
 
     Returns:
         A :class:`Dataset`: X ``(1000, 2)``, y ``(1000,)`` in {0, 1, 2}, ``n_train = 800``.
@@ -132,12 +174,14 @@ def toy() -> Dataset:
 
 
 def blog_2016() -> Dataset:
-    """The post's exact data set, as scikit-learn 0.18.0 generated it in 2016.
+    r"""The post's exact data set, as scikit-learn 0.18.0 generated it in 2016.
 
     The post's ``make_classification`` call (see :func:`toy`) replayed by
     :func:`make_classification_legacy` with the vertex selection scikit-learn
     used up to 0.18.0: for seed 2016 it draws ``randint(4)`` five times
-    (3, 2, 2, 3, 1) to find three distinct vertices, 3, 2 and 1. The features
+    (3, 2, 2, 3, 1) to find three distinct vertices, 3, 2 and 1. The model is
+    :func:`toy`'s, :math:`x_n = z_n A_k + c_k`, with those corners
+    :math:`c_k` (the binary digits of 3, 2, 1 mapped to :math:`\pm 1`). The features
     span about [-4.5, 3.5] and [-4.5, 5.5], the ranges of the post's figures,
     and the post's experiments give its accuracies on it (0.816 for
     ``train``; 0.815 and 0.805 for early stopping).
@@ -239,16 +283,25 @@ def make_classification_legacy(
     random_state: int | np.random.RandomState,
     vertex_selection: Literal["0.18.0", "current"] = "0.18.0",
 ) -> tuple[np.ndarray, np.ndarray]:
-    """scikit-learn's ``make_classification``, restated in NumPy, draw for draw.
+    r"""scikit-learn's ``make_classification``, restated in NumPy, draw for draw.
 
     Gaussian clusters (``n_clusters_per_class`` per class) are centred on
     distinct vertices of the hypercube ``{-class_sep, class_sep}^n_informative``,
     given a random covariance each, then redundant, repeated and noise features
     are added, labels flipped with probability ``flip_y``, features shifted and
-    scaled, and samples and features shuffled. Every random number comes from
-    one legacy ``np.random.RandomState`` (never NumPy's global state), in the
-    order scikit-learn draws them, so the output is bit-identical to
-    scikit-learn's for the same seed.
+    scaled, and samples and features shuffled. With :math:`d` =
+    ``n_informative`` and :math:`s` = ``class_sep``, a sample of cluster
+    :math:`k` (class :math:`k \bmod` ``n_classes``) has informative features
+
+    .. math::
+        x_n = z_n A_k + c_k, \qquad z_n \sim \mathcal N(0, I_d), \qquad
+        (A_k)_{ij} \sim \mathcal U[-1, 1], \qquad c_k \in \{-s, s\}^d,
+
+    redundant features :math:`x_n B` with :math:`B_{ij} \sim \mathcal U[-1, 1]`,
+    and all features then map to :math:`(x + \text{shift}) \cdot \text{scale}`.
+    Every random number comes from one legacy ``np.random.RandomState``
+    (never NumPy's global state), in the order scikit-learn draws them, so the
+    output is bit-identical to scikit-learn's for the same seed.
 
     The one difference between versions is how the vertices are chosen:
 
@@ -676,6 +729,9 @@ def load_data(
 
     ``label_column`` applies to text files (``.npz`` archives name their
     arrays ``X`` and ``y``); ``n_features`` is passed to either loader.
+
+    Returns:
+        ``(X, y)``: X ``(N, D)`` float64; y ``(N,)``, or None without labels.
 
     Example:
         >>> import pathlib, tempfile
