@@ -143,10 +143,20 @@ def plot_data(X: Any, y: Any, *, ax: Axes | None = None, title: str | None = Non
 def decision_mesh(
     model: _Predictor, X: Any, *, step: float = MESH_STEP, margin: float = MESH_MARGIN
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The post's grid and the model's predicted class at every node.
+    r"""The post's grid and the model's predicted class at every node.
 
     The grid runs from each feature's minimum minus ``margin`` to its maximum
-    plus ``margin`` in steps of ``step``, as ``np.meshgrid(np.arange(...))``.
+    plus ``margin`` in steps of ``step``, as ``np.meshgrid(np.arange(...))``:
+    with :math:`h` the step, :math:`m` the margin and
+    :math:`\ell_k = \min_n X_{nk} - m`,
+
+    .. math::
+        xx_{ij} = \ell_1 + j h, \qquad yy_{ij} = \ell_2 + i h, \qquad
+        Z_{ij} = \operatorname{predict}\big([xx_{ij}, yy_{ij}]\big),
+
+    for :math:`0 \le j < M_1` and :math:`0 \le i < M_2`, where
+    :math:`M_k = \lceil (\max_n X_{nk} + m - \ell_k) / h \rceil` (up to
+    rounding in ``np.arange``); the arrays have shape (M2, M1).
 
     Args:
         model: anything with ``predict(points (M, 2)) -> labels (M,)``.
