@@ -13,7 +13,10 @@ JAX vs FD          FD's bound plus JAX's (float64) rounding.
 =================  ===============================================================
 
 and the loss values ANALYTIC vs JAX, with the same tight rule. Tolerances are
-never scaled by the number of entries.
+never scaled by the number of entries. FD entries classified as kinks are not
+compared; an FD error beyond the bound but within the entry's kink allowance
+(what a kink too small for FD's kink test could explain, see
+verification.finite_diff) is inconclusive, not a failure.
 
 **What FD differentiates.** By default the *oracle's* forward: the oracle is
 the reference definition of the loss. A derivation that changes loss and
@@ -87,8 +90,9 @@ class Comparison:
             or ``"grad.v"`` for directional derivatives (index = direction).
         pair: e.g. ``("ANALYTIC", "JAX")``.
         verdict: ``"fail"`` if any entry is out of bounds; else ``"inconclusive"``
-            if FD could not resolve some entry; else ``"kink"`` if some entry
-            sits on a kink; else ``"pass"``.
+            if FD could not resolve some entry (its bound too wide, or an error
+            beyond it but within FD's kink allowance); else ``"kink"`` if some
+            entry sits on a kink; else ``"pass"``.
         max_abs_err, max_rel_err: over the compared entries (kinks excluded);
             relative to the larger of the two magnitudes.
         worst_index: the entry with the largest error-to-bound ratio (a failing
