@@ -163,6 +163,19 @@ _pools: dict[int, ThreadPoolExecutor] = {}
 _pools_lock = threading.Lock()
 
 
+def _forget_threads_after_fork() -> None:
+    # A forked child has none of the parent's threads: an inherited pool would
+    # queue work that no thread runs (a hang), and an inherited lock may be held.
+    _pools.clear()
+    global _pools_lock, single_threaded_blas
+    _pools_lock = threading.Lock()
+    single_threaded_blas = _SingleThreadedBlas()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_threads_after_fork)
+
+
 def _pool(n_threads: int) -> ThreadPoolExecutor:
     # One long-lived pool per thread count: starting threads costs more than a small call.
     with _pools_lock:

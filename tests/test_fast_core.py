@@ -232,6 +232,48 @@ def test_bad_settings_are_named(monkeypatch, name, value):
         sr.loss_and_grad(W, b, X, y, reg)
 
 
+def _call_in_forked_child(q, problem_args, stale_pools, wait_s) -> None:
+    # Runs in a forked child: put the loss, or "hung" when the call does not end.
+    if stale_pools:  # the bug the at-fork hook prevents: the parent's pools, now threadless
+        _kernels._pools.update(stale_pools)
+    out: list = []
+    t = threading.Thread(target=lambda: out.append(sr.loss_and_grad(*problem_args)), daemon=True)
+    t.start()
+    t.join(wait_s)
+    q.put(float(out[0][0]) if out else "hung")
+
+
+def forked_loss(problem_args, stale_pools=None, wait_s=30.0):
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    q = ctx.Queue()
+    child = ctx.Process(target=_call_in_forked_child, args=(q, problem_args, stale_pools, wait_s))
+    child.start()
+    result = q.get(timeout=60)
+    child.join(10)
+    return result
+
+
+def test_threaded_call_works_in_a_forked_child(blocks_of):
+    # multiprocessing's default on Linux forks: the child inherits the pool
+    # objects but none of their threads.
+    blocks_of(B, 2)
+    args = problem(60, 20 * B, d=20, c=10)
+    L, _, _ = sr.loss_and_grad(*args)  # the parent's pool now has threads
+    assert forked_loss(args) == float(L)
+
+
+def test_fork_check_catches_stale_pools(blocks_of):
+    # Meta: a child that keeps the parent's (threadless) pools hangs, and the
+    # check above sees it.
+    blocks_of(B, 2)
+    args = problem(61, 20 * B, d=20, c=10)
+    sr.loss_and_grad(*args)
+    # The call takes milliseconds; 3 s without an answer is a hang.
+    assert forked_loss(args, stale_pools=dict(_kernels._pools), wait_s=3.0) == "hung"
+
+
 # --- memmap and streaming -----------------------------------------------------------
 
 
