@@ -77,8 +77,10 @@ class Reproduction:
     """The post's experiments and the optimum on one data set.
 
     Attributes:
-        dataset: the data.
-        trained: ``Softmax`` after ``train`` on all samples for 1000 iterations.
+        dataset: the data, X ``(N, D)`` and y ``(N,)``.
+        trained: ``Softmax`` after ``train`` on all samples for 1000 iterations;
+            its ``W`` is ``(D, C)`` and ``b`` ``(C,)``, as for ``early`` and
+            ``early_last``.
         early: ``Softmax`` after ``train_early_stopping``, best weights restored.
         early_last: the weights the post's early stopping returned, those of its
             last step: ``train`` on the training split for as many steps.
@@ -93,6 +95,19 @@ class Reproduction:
         boundaries: ``(file stem, title, model)`` for each decision-boundary
             figure, drawn over all samples; add an entry to draw another model.
         two_layer: the network of :func:`fit_two_layer`, once the demo trained it.
+
+    Example:
+        >>> from softmax_ref.datasets import Dataset, make_classification_legacy
+        >>> X, y = make_classification_legacy(n_samples=12, n_features=2, n_redundant=0,
+        ...                                   n_clusters_per_class=1, n_classes=3, random_state=0)
+        >>> r = reproduce(Dataset("small", X, y, n_train=8))
+        >>> r.trained.W.shape, r.optimum.coef_.shape, len(r.trained_history.loss_curve)
+        ((2, 3), (3, 2), 1000)
+        >>> objectives = r.optimum_objective, r.sklearn_objective, r.trained_objective
+        >>> [round(v, 4) for v in objectives]   # lbfgs and scikit-learn agree; gd is above
+        [0.4851, 0.4851, 0.5082]
+        >>> [stem for stem, _, _ in r.boundaries]
+        ['boundary-train', 'boundary-early-post', 'boundary-early-fixed', 'boundary-lbfgs']
     """
 
     dataset: Dataset
@@ -110,6 +125,22 @@ class Reproduction:
 
     @property
     def numbers(self) -> dict[str, float]:
+        """The accuracies the post reported and ours beside them, by the keys of :data:`POST`.
+
+        Each is the fraction of samples a model labels right: ``trained`` and
+        ``optimum`` on all samples, ``early_last`` (the post's early stopping)
+        and ``early`` (best weights) on the training and validation splits.
+
+        Example:
+            >>> from softmax_ref.datasets import Dataset, make_classification_legacy
+            >>> X, y = make_classification_legacy(
+            ...     n_samples=12, n_features=2, n_redundant=0, n_clusters_per_class=1,
+            ...     n_classes=3, random_state=0)
+            >>> r = reproduce(Dataset("small", X, y, n_train=8))
+            >>> {k: round(v, 3) for k, v in r.numbers.items()}  # doctest: +NORMALIZE_WHITESPACE
+            {'train_accuracy': 0.917, 'early_train_accuracy': 0.875, 'early_val_accuracy': 0.75,
+             'fixed_train_accuracy': 0.75, 'fixed_val_accuracy': 1.0, 'optimum_accuracy': 0.917}
+        """
         d = self.dataset
         return {
             "train_accuracy": _accuracy(self.trained, d.X, d.y),
@@ -122,7 +153,23 @@ class Reproduction:
 
 
 def reproduce(dataset: Dataset) -> Reproduction:
-    """Run the post's two experiments and the lbfgs optimum on ``dataset``.
+    r"""Run the post's two experiments and the lbfgs optimum on ``dataset``.
+
+    All runs minimise the post's objective over W ``(D, C)`` and b ``(C,)``
+    for X ``(N, D)`` and y ``(N,)``, with :math:`\lambda = 0.1`, and are
+    scored by accuracy:
+
+    .. math::
+        L(W, b) = \frac{1}{N}\sum_n \Big[\log\sum_j e^{F_{nj}} - F_{n y_n}\Big]
+            + \frac{\lambda}{2}\lVert W\rVert_F^2, \qquad
+        \text{acc} = \frac{1}{N}\sum_n \big[\arg\max_c F_{nc} = y_n\big],
+        \qquad F = XW + b.
+
+    ``train`` takes 1000 gradient steps of size 0.01 on all samples,
+    ``train_early_stopping`` steps on the training split until 300 steps
+    bring no better validation accuracy, and L-BFGS finds the minimum of
+    :math:`L`, checked against scikit-learn's ``LogisticRegression`` with
+    :math:`C = 1 / (N \lambda)`.
 
     Example:
         >>> r = reproduce(blog_2016())
@@ -350,7 +397,26 @@ def gradient_check(r: Reproduction) -> tuple[str, bool]:
 
 
 def write_figures(results: list[Reproduction], output: Path) -> list[Path]:
-    """Draw every figure as ``<output>/<data set>-<figure>.png``; returns the paths."""
+    """Draw every figure as ``<output>/<data set>-<figure>.png``; returns the paths.
+
+    For each result: the data (X ``(N, 2)``, coloured by y ``(N,)``), one
+    decision-boundary figure per entry of ``boundaries`` (and the two-layer
+    network's, once trained), and the loss and validation curves
+    (``(n_iter,)`` each). ``output`` is created if missing.
+
+    Example:
+        Only the data and the curves, for speed (no boundaries):
+
+        >>> import pathlib, tempfile
+        >>> from softmax_ref.datasets import Dataset, make_classification_legacy
+        >>> X, y = make_classification_legacy(n_samples=12, n_features=2, n_redundant=0,
+        ...                                   n_clusters_per_class=1, n_classes=3, random_state=0)
+        >>> r = reproduce(Dataset("small", X, y, n_train=8))
+        >>> r.boundaries = []
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     print([path.name for path in write_figures([r], pathlib.Path(tmp))])
+        ['small-data.png', 'small-curves.png']
+    """
     from softmax_ref.plotting import _pyplot, plot_curves, plot_data, plot_decision_boundary
 
     plt = _pyplot()
@@ -410,7 +476,14 @@ def write_figures(results: list[Reproduction], output: Path) -> list[Path]:
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
-    """Add the demo's options to its sub-command parser."""
+    """Add the demo's options to its sub-command parser.
+
+    Example:
+        >>> p = argparse.ArgumentParser(); configure_parser(p)
+        >>> a = p.parse_args(["--datasets", "toy", "--no-figures"])
+        >>> a.datasets, a.no_figures, a.no_verify, str(a.output), a.markdown
+        (['toy'], True, False, 'demo-output', None)
+    """
     parser.add_argument(
         "--output",
         type=Path,
@@ -440,7 +513,39 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    """Run the demo; returns the exit code (0: reproduced and verified)."""
+    """Run the demo; returns the exit code (0: reproduced and verified).
+
+    ``args`` holds the options of :func:`configure_parser`. The output of a
+    full run on both data sets is recorded in ``docs/figures/demo.out``; it
+    takes seconds, so the example runs no data set and shows the layout and
+    the post's column of the table.
+
+    Example:
+        >>> code = run_demo(argparse.Namespace(datasets=[], no_verify=True, no_figures=True))
+        softmax-ref demo: the blog post's experiments, reproduced
+        hyperparameters: learning_rate=0.01, reg=0.1, num_iters=1000, early_stopping_rounds=300
+        <BLANKLINE>
+        <BLANKLINE>
+        The post's numbers beside ours
+                                                            post
+        --------------------------------------------------------
+        train(): accuracy on all samples                   0.816
+        early stopping, post's code: train acc.            0.815
+        early stopping, post's code: val. acc.             0.805
+        early stopping, best weights: train acc.               -
+        early stopping, best weights: val. acc.                -
+        lbfgs optimum: accuracy, all samples                   -
+        early stopping: stopped at / best step                 -
+        <BLANKLINE>
+        'post's code' is what the post's train_early_stopping returned, the weights of its
+        last step; 'best weights' is what it meant to return and what Softmax returns.
+        <BLANKLINE>
+        The optimum of the same objective
+        <BLANKLINE>
+        The one-hidden-layer network (100 ReLU units, reg 1e-06, 1000 L-BFGS iterations on all samples)
+        >>> code
+        0
+    """  # noqa: E501  (an output line of the example, which doctest compares whole)
     names = getattr(args, "datasets", ["blog_2016", "toy"])
     output = Path(getattr(args, "output", "demo-output"))
     print("softmax-ref demo: the blog post's experiments, reproduced")
@@ -521,17 +626,25 @@ TWO_LAYER_SUMMARY = (
 
 
 def fit_two_layer(dataset: Dataset) -> Any:
-    """Train the post's overfitting network on all of ``dataset``: large H, tiny reg, lbfgs.
+    r"""Train the post's overfitting network on all of ``dataset``: large H, tiny reg, lbfgs.
 
     L-BFGS runs its full budget of iterations (a tolerance it cannot meet at
     the ReLU kinks); the figure shows the network after that fixed budget, so
     the ConvergenceWarning it would raise says nothing here and is silenced.
 
+    The network's objective, over W1 ``(D, H)``, b1 ``(H,)``, W2 ``(H, C)``,
+    b2 ``(C,)`` with H = 100 and :math:`\lambda = 10^{-6}`:
+
+    .. math::
+        L = \frac{1}{N}\sum_n \Big[\log\sum_j e^{F_{nj}} - F_{n y_n}\Big]
+            + \frac{\lambda}{2}\big(\lVert W_1\rVert_F^2 + \lVert W_2\rVert_F^2\big),
+        \qquad F = \max(X W_1 + b_1, 0)\, W_2 + b_2
+
     Example:
         >>> from softmax_ref.datasets import Dataset, make_classification_legacy
-        >>> X, y = make_classification_legacy(n_samples=60, n_features=2, n_redundant=0,
+        >>> X, y = make_classification_legacy(n_samples=12, n_features=2, n_redundant=0,
         ...                                   n_clusters_per_class=1, n_classes=3, random_state=0)
-        >>> net = fit_two_layer(Dataset("small", X, y, n_train=40))
+        >>> net = fit_two_layer(Dataset("small", X, y, n_train=8))
         >>> net.params_["W1"].shape, net.score(X, y)   # every training point fitted
         ((2, 100), 1.0)
     """
@@ -556,7 +669,17 @@ def fit_two_layer(dataset: Dataset) -> Any:
 
 
 def format_two_layer(r: Reproduction) -> str:
-    """One line per data set: the network's training accuracy beside the linear optimum's."""
+    """One line per data set: the network's training accuracy beside the linear optimum's.
+
+    Example:
+        >>> from softmax_ref.datasets import Dataset, make_classification_legacy
+        >>> X, y = make_classification_legacy(n_samples=12, n_features=2, n_redundant=0,
+        ...                                   n_clusters_per_class=1, n_classes=3, random_state=0)
+        >>> r = reproduce(Dataset("small", X, y, n_train=8))
+        >>> r.two_layer = fit_two_layer(r.dataset)
+        >>> print(format_two_layer(r))
+          small: accuracy on all samples 1.000 (linear optimum 0.917); final loss 0.0001
+    """
     d = r.dataset
     return (
         f"  {d.name}: accuracy on all samples {_accuracy(r.two_layer, d.X, d.y):.3f} "
@@ -566,7 +689,22 @@ def format_two_layer(r: Reproduction) -> str:
 
 
 def two_layer_figure(r: Reproduction) -> Any:
-    """The linear optimum's decision boundaries (left) beside the network's (right)."""
+    """The linear optimum's decision boundaries (left) beside the network's (right).
+
+    Each panel is :func:`softmax_ref.plotting.plot_decision_boundary` over the
+    data set's X ``(N, 2)`` and y ``(N,)``; needs ``r.two_layer`` trained.
+
+    Example:
+        >>> from softmax_ref.datasets import Dataset, make_classification_legacy
+        >>> X, y = make_classification_legacy(n_samples=12, n_features=2, n_redundant=0,
+        ...                                   n_clusters_per_class=1, n_classes=3, random_state=0)
+        >>> r = reproduce(Dataset("small", X, y, n_train=8))
+        >>> r.two_layer = fit_two_layer(r.dataset)
+        >>> fig = two_layer_figure(r)
+        >>> [ax.get_title().split(";")[0] for ax in fig.axes]
+        ['small: linear, the optimum (reg 0.1)', 'small: two-layer, 100 ReLU units, reg 1e-06']
+        >>> import matplotlib.pyplot as plt; plt.close(fig)
+    """
     from softmax_ref.plotting import _pyplot, plot_decision_boundary
 
     d = r.dataset
