@@ -302,7 +302,8 @@ def loss_and_grad_naive(
         # d/dW of 0.5 reg ||W||^2 is reg W; the bias carries no penalty.
         dW += reg * W64
         value = total / n_samples + 0.5 * reg * np.sum(W64 * W64)
-    dtype = W.dtype.type
-    out = (dtype(value), dW.astype(W.dtype), db.astype(W.dtype))
+        # Back to the inputs' dtype; a float32 overflow here is reported just below.
+        dtype = W.dtype.type
+        out = (dtype(value), dW.astype(W.dtype), db.astype(W.dtype))
     _check_result(out[0], out[1], out[2], W=W, b=b, X=X)
     return out

@@ -172,15 +172,7 @@ def test_overflowing_gradient_is_an_error_not_inf(fn):
     "fn",
     [
         sr.loss_and_grad,
-        pytest.param(
-            sr.loss_and_grad_naive,
-            marks=pytest.mark.xfail(
-                raises=RuntimeWarning,
-                strict=True,
-                reason="loss_and_grad_naive casts dW to float32 outside its errstate block, "
-                "so NumPy warns 'overflow encountered in cast' before the ValueError",
-            ),
-        ),
+        sr.loss_and_grad_naive,
     ],
 )
 def test_overflowing_gradient_raises_without_a_numpy_warning(fn):
