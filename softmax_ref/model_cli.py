@@ -49,7 +49,14 @@ def _label_column(text: str) -> int | str:
 
 
 def configure_train(parser: argparse.ArgumentParser) -> None:
-    """Add ``train``'s arguments to its sub-command parser."""
+    """Add ``train``'s arguments to its sub-command parser.
+
+    Example:
+        >>> p = argparse.ArgumentParser(); configure_train(p)
+        >>> a = p.parse_args(["data.csv", "--model", "m.npz", "--solver", "adam", "--reg", "0.1"])
+        >>> str(a.data), str(a.model), a.solver, a.reg, a.learning_rate, a.label_column
+        ('data.csv', 'm.npz', 'adam', 0.1, None, -1)
+    """
     parser.add_argument(
         "data", type=Path, help="CSV (label in the last column) or .npz with arrays X and y"
     )
@@ -86,7 +93,14 @@ def configure_train(parser: argparse.ArgumentParser) -> None:
 
 
 def configure_predict(parser: argparse.ArgumentParser) -> None:
-    """Add ``predict``'s arguments to its sub-command parser."""
+    """Add ``predict``'s arguments to its sub-command parser.
+
+    Example:
+        >>> p = argparse.ArgumentParser(); configure_predict(p)
+        >>> a = p.parse_args(["m.npz", "new.csv", "--proba", "--label-column", "species"])
+        >>> str(a.model), str(a.data), a.proba, a.label_column, a.output
+        ('m.npz', 'new.csv', True, 'species', None)
+    """
     parser.add_argument("model", type=Path, help="a model written by `softmax-ref train`")
     parser.add_argument(
         "data",
@@ -116,7 +130,26 @@ def _fail(command: str, exc: BaseException) -> int:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    """Fit, save and summarise; returns the exit code."""
+    """Fit, save and summarise; returns the exit code.
+
+    ``args`` holds the options of :func:`configure_train`. Errors are one line
+    on stderr and exit code 1, with no model written.
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> tmp = tempfile.TemporaryDirectory(); folder = pathlib.Path(tmp.name)
+        >>> _ = (folder / "d.csv").write_text("x,label\\n-2,cold\\n-1,cold\\n1,hot\\n2,hot\\n")
+        >>> p = argparse.ArgumentParser(); configure_train(p)
+        >>> args = p.parse_args([str(folder / "d.csv"), "--model", str(folder / "m.npz"),
+        ...                      "--reg", "0.01"])
+        >>> run_train(args)  # doctest: +ELLIPSIS
+        trained SoftmaxClassifier(solver='lbfgs', reg=0.01) on ...d.csv: 4 samples, 1 features, 2 classes (cold, hot)
+        iterations: ...; final training loss: 0.0459
+        training accuracy: 1.0000
+        model saved to ...m.npz
+        0
+        >>> tmp.cleanup()
+    """  # noqa: E501  (an output line of the example, which doctest compares whole)
     from sklearn.exceptions import ConvergenceWarning
 
     from softmax_ref.classifier import SoftmaxClassifier
@@ -173,7 +206,35 @@ def _write_predictions(out: TextIO, clf: Any, X: np.ndarray, proba: bool) -> Non
 
 
 def run_predict(args: argparse.Namespace) -> int:
-    """Load, predict, print; returns the exit code."""
+    """Load, predict, print; returns the exit code.
+
+    ``args`` holds the options of :func:`configure_predict`. Prints one label
+    per row of the data file, or with ``--proba`` a CSV with one column per
+    class; a label column in the file gives the accuracy on stderr.
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> from softmax_ref.classifier import SoftmaxClassifier
+        >>> tmp = tempfile.TemporaryDirectory(); folder = pathlib.Path(tmp.name)
+        >>> clf = SoftmaxClassifier(reg=0.01).fit([[-2.0], [-1.0], [1.0], [2.0]],
+        ...                                       ["cold", "cold", "hot", "hot"])
+        >>> model = clf.save(folder / "m.npz")
+        >>> _ = (folder / "new.csv").write_text("-3\\n0.5\\n")
+        >>> p = argparse.ArgumentParser(); configure_predict(p)
+        >>> run_predict(p.parse_args([str(model), str(folder / "new.csv")]))
+        cold
+        hot
+        0
+        >>> run_predict(p.parse_args([str(model), str(folder / "new.csv"), "--proba"]))
+        cold,hot
+        1.000,0.000
+        0.154,0.846
+        0
+
+        (The probabilities are printed to 6 decimals; doctest's NUMBER option
+        compares them to the 3 shown.)
+        >>> tmp.cleanup()
+    """
     from softmax_ref.classifier import SoftmaxClassifier
     from softmax_ref.datasets import load_data
 
