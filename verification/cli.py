@@ -212,7 +212,40 @@ def _describe(problem: dict[str, Any]) -> dict[str, Any]:
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    """Run the checks that ``args`` describe; print the reports; return the exit status."""
+    """Run the checks that ``args`` describe; print the reports; return the exit status.
+
+    ``args`` holds the options of :func:`configure_parser`. Exit status 0 when
+    every check passes, 1 when any disagrees, 2 on a usage error (reported on
+    stderr).
+
+    Example:
+        One seeded problem with N=4, D=2, C=3, then the same problem with a
+        gradient that doubles dW, which the check blames on ANALYTIC:
+
+        >>> p = argparse.ArgumentParser(); configure_parser(p)
+        >>> small = ["--count", "1", "--n", "4", "--d", "2", "--c", "3"]
+        >>> run_verify(p.parse_args(small))  # doctest: +ELLIPSIS
+        == problem 0 (seed 0): N=4 D=2 C=3 reg=0.1 dtype=float64
+        three-way gradient check: OK  (mode=full, seed=0, dtype=float64, ...)
+        all three agree
+        ...
+        1 of 1 checks passed for softmax_ref.loss_and_grad
+        0
+        >>> import pathlib, tempfile
+        >>> tmp = tempfile.TemporaryDirectory(); mine = pathlib.Path(tmp.name) / "mine.py"
+        >>> _ = mine.write_text(
+        ...     "import softmax_ref\\n"
+        ...     "def grad(W, b, X, y, reg):\\n"
+        ...     "    L, dW, db = softmax_ref.loss_and_grad(W, b, X, y, reg)\\n"
+        ...     "    return L, 2 * dW, db\\n")
+        >>> run_verify(p.parse_args([*small, "--analytic", f"{mine}:grad"]))  # doctest: +ELLIPSIS
+        == problem 0 (seed 0): N=4 D=2 C=3 reg=0.1 dtype=float64
+        three-way gradient check: FAIL  (mode=full, seed=0, dtype=float64, ...)
+        ANALYTIC disagrees with JAX and FD, which agree: dW...
+        0 of 1 checks passed for ...mine.py:grad
+        1
+        >>> tmp.cleanup()
+    """
     try:
         analytic = load_function(args.analytic) if args.analytic else None
         if args.npz:
