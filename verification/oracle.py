@@ -79,7 +79,13 @@ MAX_BATCH = 256
 
 
 def bucket(n: int, minimum: int) -> int:
-    """The padded size for a dimension of size ``n``: ``minimum`` or the next power of two.
+    r"""The padded size for a dimension of size ``n``: ``minimum`` or the next power of two.
+
+    .. math::
+        \operatorname{bucket}(n, m) =
+        \begin{cases} m & n \le m \\ 2^{\lceil \log_2 n \rceil} & n > m \end{cases}
+
+    ``n`` is one size of an input's shape: N of X ``(N, D)``, D, C or H.
 
     Example:
         >>> bucket(5, 8), bucket(8, 8), bucket(9, 8), bucket(1000, 32)
@@ -91,7 +97,14 @@ def bucket(n: int, minimum: int) -> int:
 
 
 def pad_to(a: np.ndarray, shape: tuple[int, ...], fill: float = 0) -> np.ndarray:
-    """``a`` copied into the top-left corner of a new array of ``shape``, the rest ``fill``.
+    r"""``a`` copied into the top-left corner of a new array of ``shape``, the rest ``fill``.
+
+    .. math::
+        \text{out}_{i} = \begin{cases} a_{i} & i_k < a.\text{shape}_k
+        \text{ for every axis } k \\ \text{fill} & \text{otherwise} \end{cases}
+
+    ``shape`` has ``a``'s number of axes and is at least as large on each;
+    the result has ``a``'s dtype.
 
     Example:
         >>> pad_to(np.array([1.0, 2.0]), (4,))
@@ -103,12 +116,20 @@ def pad_to(a: np.ndarray, shape: tuple[int, ...], fill: float = 0) -> np.ndarray
 
 
 class JaxLoss:
-    """A scalar loss ``loss_fn(params, data)``, jit-compiled twice: value-and-gradient, batched.
+    r"""A scalar loss ``loss_fn(params, data)``, jit-compiled twice: value-and-gradient, batched.
 
     ``params`` and ``data`` are dicts of arrays; the gradient is taken with
     respect to ``params`` only. :meth:`batch` evaluates the loss at ``K`` sets
     of parameters (each array with a leading axis of length K) in chunks of a
-    fixed size, so that K does not cause a compile either.
+    fixed size, so that K does not cause a compile either. With :math:`\ell`
+    the loss, :math:`p` the parameters and :math:`d` the data:
+
+    .. math::
+        \texttt{value\_and\_grad}(p, d) = \big(\ell(p, d),\ \nabla_p \ell(p, d)\big),
+        \qquad
+        \texttt{batch}(p, d)_k = \ell(p_k, d), \quad k = 1, \dots, K,
+
+    each gradient with its parameter's shape, and ``batch`` returning ``(K,)``.
 
     Example:
         >>> sq = JaxLoss(lambda p, d: jnp.sum((p["w"] - d["t"]) ** 2))
@@ -127,7 +148,19 @@ class JaxLoss:
     def value_and_grad(
         self, params: Mapping[str, np.ndarray], data: Mapping[str, np.ndarray]
     ) -> tuple[float, dict[str, np.ndarray]]:
-        """The loss and its gradient with respect to every array of ``params``, as NumPy."""
+        """The loss and its gradient with respect to every array of ``params``, as NumPy.
+
+        Returns:
+            ``(value, grads)``: a Python float and a dict keyed like ``params``,
+            each gradient a NumPy array of its parameter's shape.
+
+        Example:
+            >>> sq = JaxLoss(lambda p, d: jnp.sum((p["w"] - d["t"]) ** 2))
+            >>> value, grads = sq.value_and_grad({"w": np.array([[1.0, 2.0]])},
+            ...                                  {"t": np.array([[1.0, 0.0]])})
+            >>> value, grads["w"]   # d/dw (w - t)^2 = 2 (w - t)
+            (4.0, array([[0., 4.]]))
+        """
         value, grads = self._value_and_grad(dict(params), dict(data))
         return float(value), {k: np.asarray(v) for k, v in grads.items()}
 
@@ -138,6 +171,22 @@ class JaxLoss:
 
         The last chunk is padded with copies of the first parameter set, so
         every call has the same shape and reuses one compiled function.
+
+        Args:
+            params: name -> array of shape ``(K, ...)``, the parameter's shape
+                after the leading axis.
+            data: name -> array, the same for every parameter set.
+            chunk: parameter sets per compiled call.
+
+        Returns:
+            The K losses, ``(K,)`` float64.
+
+        Example:
+            Three parameter sets in chunks of two (the second chunk padded):
+
+            >>> sq = JaxLoss(lambda p, d: jnp.sum((p["w"] - d["t"]) ** 2))
+            >>> sq.batch({"w": np.array([[1.0], [2.0], [3.0]])}, {"t": np.zeros(1)}, chunk=2)
+            array([1., 4., 9.])
         """
         k = next(iter(params.values())).shape[0]
         out = np.empty(k)
@@ -168,6 +217,18 @@ def softmax_loss(params: Mapping[str, Any], data: Mapping[str, Any]) -> Any:
     (N',) int, ``row_mask`` (N',) and ``class_mask`` (C',) bool, ``n`` the true
     N and ``reg``, both 0-d arrays of the working dtype. Primes mark padded
     sizes; padded entries contribute exactly nothing (see the module's notes).
+
+    Example:
+        One real sample and one padded, two real classes and one padded: the
+        loss is that of the real part, log 2, whatever the padded class's bias.
+
+        >>> params = {"W": np.zeros((1, 3)), "b": np.array([0.0, 0.0, 5.0])}
+        >>> data = {"X": np.zeros((2, 1)), "y": np.array([0, 0]),
+        ...         "row_mask": np.array([True, False]),
+        ...         "class_mask": np.array([True, True, False]),
+        ...         "n": np.array(1.0), "reg": np.array(0.0)}
+        >>> float(jax.jit(softmax_loss)(params, data))   # jitted, as JaxLoss runs it
+        0.6931471805599453
     """
     W, b = params["W"], params["b"]
     scores = data["X"] @ W + b
@@ -294,7 +355,15 @@ def loss_and_grad(
 
 
 def loss(W: Any, b: Any, X: Any, y: Any, reg: float = 0.0, *, dtype: Any = np.float64) -> float:
-    """The oracle's forward: the softmax loss alone (see :func:`loss_and_grad`).
+    r"""The oracle's forward: the softmax loss alone (see :func:`loss_and_grad`).
+
+    .. math::
+        L = \frac{1}{N}\sum_{n} \Big[\operatorname{logsumexp}_j F_{nj} - F_{n y_n}\Big]
+            + \frac{\lambda}{2} \sum_{dc} W_{dc}^2, \qquad F = XW + b
+
+    for W ``(D, C)``, b ``(C,)``, X ``(N, D)`` and y ``(N,)``; it is
+    :func:`loss_batch` at the one parameter set, so it is the very forward
+    that finite differences differentiate.
 
     Example:
         >>> W = np.zeros((1, 3)); b = np.array([0.0, 800.0, -800.0])
@@ -310,7 +379,12 @@ def loss(W: Any, b: Any, X: Any, y: Any, reg: float = 0.0, *, dtype: Any = np.fl
 def loss_batch(
     Ws: Any, bs: Any, X: Any, y: Any, reg: float = 0.0, *, dtype: Any = np.float64
 ) -> np.ndarray:
-    """The softmax loss at K parameter sets at once: ``Ws`` (K, D, C), ``bs`` (K, C) -> (K,).
+    r"""The softmax loss at K parameter sets at once: ``Ws`` (K, D, C), ``bs`` (K, C) -> (K,).
+
+    .. math::
+        L_k = \frac{1}{N}\sum_{n} \Big[\operatorname{logsumexp}_j F^{(k)}_{nj}
+            - F^{(k)}_{n y_n}\Big] + \frac{\lambda}{2} \lVert W_k\rVert_F^2,
+        \qquad F^{(k)} = X W_k + b_k
 
     This is the forward that finite differences differentiate: one call
     evaluates every perturbed point of a stencil.
@@ -356,6 +430,12 @@ TWO_LAYER_KEYS = ("W1", "b1", "W2", "b2")
 def relu(z: Any) -> Any:
     r"""``max(z, 0)``, with the derivative at ``z = 0`` taken to be 0.
 
+    .. math::
+        \operatorname{relu}(z) = \max(z, 0), \qquad
+        \operatorname{relu}'(z) = [z > 0]
+
+    entrywise, for ``z`` of any shape (the result has that shape).
+
     ReLU has no derivative at 0; any value in [0, 1] is a subgradient. The
     network's math takes 0 (``H = Z`` where ``Z > 0``, else 0), and this
     states it that way: :func:`jnp.where` differentiates the branch it picks,
@@ -381,6 +461,19 @@ def two_layer_loss_fn(params: Mapping[str, Any], data: Mapping[str, Any]) -> Any
 
     ``params``: ``W1`` (D', H'), ``b1`` (H',), ``W2`` (H', C'), ``b2`` (C').
     ``data``: as for :func:`softmax_loss`. Primes mark padded sizes.
+
+    Example:
+        One sample, one real hidden unit of two, two real classes of three:
+        ``W2 = 0`` makes the real classes tie, so the loss is
+        :math:`\log 2 + \frac{\lambda}{2} \lVert W_1\rVert^2 = \log 2 + 0.5`.
+
+        >>> params = {"W1": np.array([[1.0, 0.0]]), "b1": np.zeros(2),
+        ...           "W2": np.zeros((2, 3)), "b2": np.zeros(3)}
+        >>> data = {"X": np.ones((1, 1)), "y": np.array([1]), "row_mask": np.array([True]),
+        ...         "class_mask": np.array([True, True, False]),
+        ...         "n": np.array(1.0), "reg": np.array(1.0)}
+        >>> round(float(jax.jit(two_layer_loss_fn)(params, data)), 12)
+        1.193147180560
     """
     hidden = relu(data["X"] @ params["W1"] + params["b1"])
     scores = hidden @ params["W2"] + params["b2"]
@@ -525,7 +618,16 @@ def two_layer_loss_and_grad(
 def two_layer_loss(
     params: Any, X: Any, y: Any, reg: float = 0.0, *, dtype: Any = np.float64
 ) -> float:
-    """The oracle's forward for the network: the loss alone (see :func:`two_layer_loss_and_grad`).
+    r"""The oracle's forward for the network: the loss alone (see :func:`two_layer_loss_and_grad`).
+
+    .. math::
+        L = \frac{1}{N}\sum_{n} \Big[\operatorname{logsumexp}_j F_{nj} - F_{n y_n}\Big]
+            + \frac{\lambda}{2}\big(\lVert W_1\rVert^2 + \lVert W_2\rVert^2\big),
+        \qquad F = \operatorname{relu}(X W_1 + b_1) W_2 + b_2
+
+    for ``params`` with ``W1`` (D, H), ``b1`` (H,), ``W2`` (H, C), ``b2``
+    (C,), X ``(N, D)`` and y ``(N,)``: :func:`two_layer_loss_batch` at one
+    parameter set.
 
     Example:
         >>> p = {"W1": np.ones((1, 2)), "b1": np.zeros(2), "W2": np.zeros((2, 3)),
@@ -545,10 +647,17 @@ def two_layer_loss(
 def two_layer_loss_batch(
     params: Any, X: Any, y: Any, reg: float = 0.0, *, dtype: Any = np.float64
 ) -> np.ndarray:
-    """The network's loss at K parameter sets at once: each array with a leading axis K -> (K,).
+    r"""The network's loss at K parameter sets at once: each array with a leading axis K -> (K,).
 
-    The forward that finite differences differentiate: one call evaluates every
-    point of a stencil.
+    .. math::
+        L_k = \frac{1}{N}\sum_{n} \Big[\operatorname{logsumexp}_j F^{(k)}_{nj}
+            - F^{(k)}_{n y_n}\Big]
+            + \frac{\lambda}{2}\big(\lVert W_{1,k}\rVert^2 + \lVert W_{2,k}\rVert^2\big),
+        \qquad F^{(k)} = \operatorname{relu}(X W_{1,k} + b_{1,k}) W_{2,k} + b_{2,k}
+
+    ``params``: ``W1`` (K, D, H), ``b1`` (K, H), ``W2`` (K, H, C), ``b2``
+    (K, C). The forward that finite differences differentiate: one call
+    evaluates every point of a stencil.
 
     Example:
         >>> p = {"W1": np.ones((2, 1, 1)), "b1": np.zeros((2, 1)),
