@@ -178,17 +178,46 @@ class Problem:
 
     @property
     def args(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
-        """``(W, b, X, y, reg)``, the positional arguments of ``loss_and_grad``."""
+        """``(W, b, X, y, reg)``, the positional arguments of ``loss_and_grad``.
+
+        Shapes ``(D, C)``, ``(C,)``, ``(N, D)``, ``(N,)`` and a float.
+
+        Example:
+            >>> import numpy as np
+            >>> import softmax_ref
+            >>> p = Problem(W=np.zeros((2, 3)), b=np.zeros(3), X=np.ones((4, 2)),
+            ...             y=np.array([0, 1, 2, 0]), reg=0.5, family="ordinary")
+            >>> [np.shape(a) for a in p.args]
+            [(2, 3), (3,), (4, 2), (4,), ()]
+            >>> round(float(softmax_ref.loss(*p.args)), 6)   # W = 0: log 3
+            1.098612
+        """
         return self.W, self.b, self.X, self.y, self.reg
 
     @property
     def shape(self) -> tuple[int, int, int]:
-        """``(N, D, C)``."""
+        """``(N, D, C)``: samples, features, classes.
+
+        Example:
+            >>> import numpy as np
+            >>> p = Problem(W=np.zeros((2, 3)), b=np.zeros(3), X=np.ones((4, 2)),
+            ...             y=np.array([0, 1, 2, 0]), reg=0.0, family="ordinary")
+            >>> p.shape
+            (4, 2, 3)
+        """
         return self.X.shape[0], self.X.shape[1], self.W.shape[1]
 
     @property
     def dtype(self) -> np.dtype:
-        """The float dtype of ``W``, ``b`` and ``X``."""
+        """The float dtype of ``W``, ``b`` and ``X``.
+
+        Example:
+            >>> import numpy as np
+            >>> z = np.zeros
+            >>> Problem(W=z((1, 2), np.float32), b=z(2, np.float32), X=z((1, 1), np.float32),
+            ...         y=np.array([0]), reg=0.0, family="float32").dtype
+            dtype('float32')
+        """
         return self.W.dtype
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
@@ -213,10 +242,15 @@ def dims(
     d: tuple[int, int] = (1, MAX_D),
     c: tuple[int, int] = (2, MAX_C),
 ) -> st.SearchStrategy[tuple[int, int, int]]:
-    """Shapes ``(N, D, C)`` with each size drawn independently from its inclusive range.
+    r"""Shapes ``(N, D, C)`` with each size drawn independently from its inclusive range.
 
-    Drawing D and C independently makes D != C the common case, so a gradient
-    returned transposed cannot pass unnoticed as it could for square W.
+    .. math::
+        N \in [n_0, n_1], \quad D \in [d_0, d_1], \quad C \in [c_0, c_1]
+
+    with the defaults :math:`1 \le N \le 20`, :math:`1 \le D \le 6`,
+    :math:`2 \le C \le 6`. Drawing D and C independently makes D != C the
+    common case, so a gradient returned transposed cannot pass unnoticed as it
+    could for square W.
 
     Example:
         >>> from hypothesis import Phase, find, settings
@@ -231,7 +265,14 @@ def dims(
 def float_arrays(
     shape: int | tuple[int, ...], bound: float, dtype: Any = np.float64, *, tiny: bool = False
 ) -> st.SearchStrategy[np.ndarray]:
-    """Finite arrays of ``shape`` with entries in ``[-bound, bound]`` (read-only).
+    r"""Finite arrays of ``shape`` with entries in ``[-bound, bound]`` (read-only).
+
+    .. math::
+        a_i \in [-B, B], \qquad a_i = 0 \ \text{ or } \ |a_i| \ge m_{\text{dtype}}
+        \quad (\text{without } \texttt{tiny})
+
+    with :math:`B` the ``bound`` and :math:`m` from :data:`MIN_MAGNITUDE`
+    (1e-100 in float64, 1e-15 in float32).
 
     NaN and inf are excluded: the property suite is about correct gradients of
     valid problems; bad input is tested where validation is. With ``tiny``,
@@ -254,8 +295,13 @@ def float_arrays(
 
 
 def labels(n: int, classes: int | list[int]) -> st.SearchStrategy[np.ndarray]:
-    """``n`` labels (int64, read-only), drawn from ``range(classes)`` or the listed classes.
+    r"""``n`` labels (int64, read-only), drawn from ``range(classes)`` or the listed classes.
     They shrink towards the first listed class.
+
+    .. math::
+        y \in S^n, \qquad S = \{0, \dots, C - 1\} \text{ or the listed classes}
+
+    The array has shape ``(n,)``.
 
     Example:
         >>> from hypothesis import Phase, find, settings
@@ -276,7 +322,14 @@ def _labels(n: int, pool: tuple[int, ...]) -> st.SearchStrategy[np.ndarray]:
 def regs(
     high: float = 1.0, *, low: float = 0.0, dtype: Any = np.float64, tiny: bool = False
 ) -> st.SearchStrategy[float]:
-    """``reg`` values in ``[low, high]``; exactly 0 is drawn often when ``low`` is 0.
+    r"""``reg`` values in ``[low, high]``; exactly 0 is drawn often when ``low`` is 0.
+
+    .. math::
+        \lambda \in \{0\} \cup [\max(\ell, m), h] \ \text{ if } \ell = 0, \qquad
+        \lambda \in [\max(\ell, m), h] \ \text{ otherwise}
+
+    with :math:`\ell, h` = ``low``, ``high`` and :math:`m` the dtype's
+    :data:`MIN_MAGNITUDE` (0 with ``tiny``). A scalar: shape ``()``.
 
     Nonzero values are as for :func:`float_arrays` with the same ``dtype`` and
     ``tiny`` (reg itself is a Python float either way).
@@ -329,13 +382,42 @@ def _problem(
 
 @st.composite
 def ordinary_problems(draw: st.DrawFn) -> Problem:
-    """Moderate problems: |X| <= 5, |W| <= 2, |b| <= 5, reg 0 or in [0, 1]."""
+    r"""Moderate problems: |X| <= 5, |W| <= 2, |b| <= 5, reg 0 or in [0, 1].
+
+    .. math::
+        |X_{nd}| \le 5, \quad |W_{dc}| \le 2, \quad |b_c| \le 5, \quad
+        \lambda \in [0, 1] \quad \Longrightarrow \quad
+        |F_{nc}| \le 5 \cdot 2 \cdot D + 5 \le 65
+
+    Shapes from :func:`dims`: W ``(D, C)``, b ``(C,)``, X ``(N, D)``, y
+    ``(N,)`` in ``[0, C)``.
+
+    Example:
+        >>> import numpy as np
+        >>> from hypothesis import Phase, find, settings
+        >>> quick = settings(database=None, derandomize=True, phases=[Phase.generate])
+        >>> p = find(ordinary_problems(), lambda p: min(p.shape) >= 2, settings=quick)
+        >>> n, d, c = p.shape
+        >>> p.family, [a.shape for a in (p.W, p.b, p.X, p.y)] == [(d, c), (c,), (n, d), (n,)]
+        ('ordinary', True)
+        >>> bool(np.abs(p.X @ p.W + p.b).max() <= 65 and 0 <= p.reg <= 1)
+        True
+    """
     return _problem(draw, "ordinary", draw(dims()))
 
 
 @st.composite
 def extreme_problems(draw: st.DrawFn) -> Problem:
-    """Scores of order ``s`` in [1e3, 1e5]: naive exp overflows, probabilities underflow.
+    r"""Scores of order ``s`` in [1e3, 1e5]: naive exp overflows, probabilities underflow.
+
+    .. math::
+        s \in [10^3, 10^5], \qquad |F_{nk} - F_{nc}| \ge 1.5\, s
+        \quad \text{for every } n \text{ and } c \ne k
+
+    for one "hot" class :math:`k`, so the losing side's probabilities
+    (:math:`e^{-1.5 s} < 10^{-651}` at most) underflow to 0, and the hot
+    class's scores, :math:`|F_{nk}| \ge 2.5\, s`, overflow a naive
+    :math:`e^{F}` (or :math:`-\log P`). Shapes as for :func:`ordinary_problems`.
 
     One "hot" class k wins by a margin of at least 1.5 s, so exp(max F)
     overflows float64 and the losers' probabilities (e^-1.5s at most)
@@ -345,6 +427,16 @@ def extreme_problems(draw: st.DrawFn) -> Problem:
     ``|X[:, 0]|`` in [0.5, 1]: class k scores at least 2.5 s in rows with
     ``X[n, 0] > 0``, the others at most 0.5 s, and in the remaining rows class
     k is pushed as far down).
+
+    Example:
+        >>> import numpy as np
+        >>> from hypothesis import Phase, find, settings
+        >>> quick = settings(database=None, derandomize=True, phases=[Phase.generate])
+        >>> p = find(extreme_problems(), lambda p: True, settings=quick)
+        >>> F = p.X @ p.W + p.b
+        >>> P = np.exp(F - F.max(axis=1, keepdims=True)); P /= P.sum(axis=1, keepdims=True)
+        >>> p.family, bool(np.abs(F).max() > 709.8), bool((P == 0).any())  # exp(709.8) overflows
+        ('extreme', True, True)
     """
     n, d, c = draw(dims())
     scale = draw(st.floats(*EXTREME_SCALE))
@@ -374,11 +466,28 @@ def extreme_problems(draw: st.DrawFn) -> Problem:
 
 @st.composite
 def tied_problems(draw: st.DrawFn) -> Problem:
-    """Exactly tied scores: some classes share a weight column and a bias.
+    r"""Exactly tied scores: some classes share a weight column and a bias.
 
     The C classes are mapped onto m < C distinct prototypes (m = 1: every
     score in a row is the same); classes mapped to one prototype have equal
-    scores in every row.
+    scores in every row. With :math:`\pi` the map onto the prototypes
+    :math:`V` (D, m) and :math:`\beta` (m,):
+
+    .. math::
+        W_{:,c} = V_{:,\pi(c)}, \quad b_c = \beta_{\pi(c)}
+        \quad \Longrightarrow \quad F_{nc} = F_{nc'} \text{ whenever } \pi(c) = \pi(c')
+
+    Shapes as for :func:`ordinary_problems`.
+
+    Example:
+        >>> import numpy as np
+        >>> from hypothesis import Phase, find, settings
+        >>> quick = settings(database=None, derandomize=True, phases=[Phase.generate])
+        >>> p = find(tied_problems(), lambda p: p.shape[2] >= 3, settings=quick)
+        >>> c = p.shape[2]
+        >>> columns = np.unique(np.vstack([p.W, p.b]), axis=1)   # distinct (W[:, c], b[c])
+        >>> p.family, columns.shape[1] < c
+        ('tied', True)
     """
     n, d, c = draw(dims())
     m = draw(st.integers(1, c - 1))
@@ -403,7 +512,23 @@ def tied_problems(draw: st.DrawFn) -> Problem:
 
 @st.composite
 def absent_class_problems(draw: st.DrawFn) -> Problem:
-    """At least one class never appears in y (its column of P - Y has no -1)."""
+    r"""At least one class never appears in y (its column of P - Y has no -1).
+
+    .. math::
+        \exists\, c \in \{0, \dots, C - 1\}: \ y_n \ne c \ \text{ for all } n,
+        \qquad \text{so} \quad \frac{\partial L}{\partial b_c}
+        = \frac{1}{N} \sum_n P_{nc} > 0
+
+    Shapes as for :func:`ordinary_problems`.
+
+    Example:
+        >>> import numpy as np
+        >>> from hypothesis import Phase, find, settings
+        >>> quick = settings(database=None, derandomize=True, phases=[Phase.generate])
+        >>> p = find(absent_class_problems(), lambda p: p.shape[2] >= 3, settings=quick)
+        >>> p.family, len(set(p.y.tolist())) < p.shape[2]
+        ('absent', True)
+    """
     n, d, c = draw(dims())
     present = draw(st.permutations(range(c)))[: draw(st.integers(1, c - 1))]
     return Problem(
@@ -418,21 +543,64 @@ def absent_class_problems(draw: st.DrawFn) -> Problem:
 
 @st.composite
 def single_sample_problems(draw: st.DrawFn) -> Problem:
-    """N = 1: the mean over samples is the sample itself."""
+    r"""N = 1: the mean over samples is the sample itself.
+
+    .. math::
+        L = \log \sum_j e^{F_{1j}} - F_{1 y_1} + \frac{\lambda}{2} \lVert W\rVert_F^2
+
+    X ``(1, D)``, y ``(1,)``; the rest as for :func:`ordinary_problems`.
+
+    Example:
+        >>> import numpy as np
+        >>> from hypothesis import Phase, find, settings
+        >>> quick = settings(database=None, derandomize=True, phases=[Phase.generate])
+        >>> p = find(single_sample_problems(), lambda p: True, settings=quick)
+        >>> p.family, p.X.shape[0], p.y.shape
+        ('single_sample', 1, (1,))
+    """
     _, d, c = draw(dims())
     return _problem(draw, "single_sample", (1, d, c))
 
 
 @st.composite
 def single_feature_problems(draw: st.DrawFn) -> Problem:
-    """D = 1: X is a column and W a single row."""
+    r"""D = 1: X is a column and W a single row.
+
+    .. math::
+        F_{nc} = X_{n1} W_{1c} + b_c
+
+    X ``(N, 1)``, W ``(1, C)``; the rest as for :func:`ordinary_problems`.
+
+    Example:
+        >>> import numpy as np
+        >>> from hypothesis import Phase, find, settings
+        >>> quick = settings(database=None, derandomize=True, phases=[Phase.generate])
+        >>> p = find(single_feature_problems(), lambda p: True, settings=quick)
+        >>> p.family, p.X.shape[1], p.W.shape[0]
+        ('single_feature', 1, 1)
+    """
     n, _, c = draw(dims())
     return _problem(draw, "single_feature", (n, 1, c))
 
 
 @st.composite
 def large_reg_problems(draw: st.DrawFn) -> Problem:
-    """reg in [10, 1e3]: the penalty dominates the loss and dW."""
+    r"""reg in [10, 1e3]: the penalty dominates the loss and dW.
+
+    .. math::
+        \lambda \in [10, 10^3]: \qquad \frac{\lambda}{2} \lVert W\rVert_F^2
+        \text{ and } \lambda W \text{ outweigh the data terms}
+
+    Shapes as for :func:`ordinary_problems`.
+
+    Example:
+        >>> import numpy as np
+        >>> from hypothesis import Phase, find, settings
+        >>> quick = settings(database=None, derandomize=True, phases=[Phase.generate])
+        >>> p = find(large_reg_problems(), lambda p: True, settings=quick)
+        >>> p.family, 10 <= p.reg <= 1e3
+        ('large_reg', True)
+    """
     return _problem(
         draw, "large_reg", draw(dims()), reg=regs(LARGE_REG[1], low=LARGE_REG[0], tiny=True)
     )
@@ -440,7 +608,22 @@ def large_reg_problems(draw: st.DrawFn) -> Problem:
 
 @st.composite
 def float32_problems(draw: st.DrawFn) -> Problem:
-    """An ordinary problem in float32 (W, b and X; y stays int64)."""
+    r"""An ordinary problem in float32 (W, b and X; y stays int64).
+
+    .. math::
+        |X_{nd}| \le 5, \quad |W_{dc}| \le 2, \quad |b_c| \le 5, \quad
+        \lambda \in [0, 1], \qquad \text{all in float32}
+
+    Shapes as for :func:`ordinary_problems`; checked against float32 tolerances.
+
+    Example:
+        >>> import numpy as np
+        >>> from hypothesis import Phase, find, settings
+        >>> quick = settings(database=None, derandomize=True, phases=[Phase.generate])
+        >>> p = find(float32_problems(), lambda p: True, settings=quick)
+        >>> p.family, p.dtype, p.b.dtype, p.X.dtype, p.y.dtype
+        ('float32', dtype('float32'), dtype('float32'), dtype('float32'), dtype('int64'))
+    """
     return _problem(draw, "float32", draw(dims()), dtype=np.float32)
 
 
@@ -458,7 +641,12 @@ FAMILIES: dict[str, Callable[[], st.SearchStrategy[Problem]]] = {
 
 
 def problems(families: list[str] | None = None) -> st.SearchStrategy[Problem]:
-    """Problems from every family in :data:`FAMILIES`, or from the ones named.
+    r"""Problems from every family in :data:`FAMILIES`, or from the ones named.
+
+    A draw from the union of the families' problems,
+    :math:`\bigcup_{f \in \text{families}} \mathcal P_f`, each with shape
+    ``(N, D, C)`` in :math:`1 \le N \le 20`, :math:`1 \le D \le 6`,
+    :math:`2 \le C \le 6` (W ``(D, C)``, b ``(C,)``, X ``(N, D)``, y ``(N,)``).
 
     Example:
         >>> from hypothesis import Phase, find, settings
@@ -540,17 +728,48 @@ class TwoLayerProblem:
 
     @property
     def params(self) -> dict[str, np.ndarray]:
-        """``{"W1", "b1", "W2", "b2"}``, the first argument of ``loss_and_grad``."""
+        """``{"W1", "b1", "W2", "b2"}``, the first argument of ``loss_and_grad``.
+
+        Shapes ``(D, H)``, ``(H,)``, ``(H, C)``, ``(C,)``; the arrays themselves, not copies.
+
+        Example:
+            >>> import numpy as np
+            >>> import softmax_ref.two_layer as two_layer
+            >>> p = TwoLayerProblem(W1=np.ones((2, 3)), b1=np.zeros(3), W2=np.zeros((3, 4)),
+            ...                     b2=np.zeros(4), X=np.ones((5, 2)), y=np.zeros(5, dtype=int),
+            ...                     reg=0.0, family="ordinary")
+            >>> {k: v.shape for k, v in p.params.items()}
+            {'W1': (2, 3), 'b1': (3,), 'W2': (3, 4), 'b2': (4,)}
+            >>> round(float(two_layer.loss_and_grad(p.params, p.X, p.y, p.reg)[0]), 6)  # log 4
+            1.386294
+        """
         return {"W1": self.W1, "b1": self.b1, "W2": self.W2, "b2": self.b2}
 
     @property
     def shape(self) -> tuple[int, int, int, int]:
-        """``(N, D, H, C)``."""
+        """``(N, D, H, C)``: samples, features, hidden units, classes.
+
+        Example:
+            >>> import numpy as np
+            >>> p = TwoLayerProblem(W1=np.ones((2, 3)), b1=np.zeros(3), W2=np.ones((3, 4)),
+            ...                     b2=np.zeros(4), X=np.ones((5, 2)), y=np.zeros(5, dtype=int),
+            ...                     reg=0.0, family="ordinary")
+            >>> p.shape
+            (5, 2, 3, 4)
+        """
         return self.X.shape[0], self.X.shape[1], self.W1.shape[1], self.W2.shape[1]
 
     @property
     def dtype(self) -> np.dtype:
-        """The float dtype of the arrays."""
+        """The float dtype of the arrays.
+
+        Example:
+            >>> import numpy as np
+            >>> z = lambda *shape: np.zeros(shape, np.float32)
+            >>> TwoLayerProblem(W1=z(1, 2), b1=z(2), W2=z(2, 2), b2=z(2), X=z(1, 1),
+            ...                 y=np.array([0]), reg=0.0, family="float32").dtype
+            dtype('float32')
+        """
         return self.X.dtype
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
@@ -569,16 +788,42 @@ def two_layer_dims(
     h: tuple[int, int] = (1, MAX_H),
     c: tuple[int, int] = (2, MAX_C),
 ) -> st.SearchStrategy[tuple[int, int, int, int]]:
-    """Shapes ``(N, D, H, C)``, each size drawn independently from its inclusive range."""
+    r"""Shapes ``(N, D, H, C)``, each size drawn independently from its inclusive range.
+
+    .. math::
+        N \in [n_0, n_1], \quad D \in [d_0, d_1], \quad H \in [h_0, h_1], \quad
+        C \in [c_0, c_1]
+
+    with the defaults :math:`1 \le N \le 20`, :math:`1 \le D \le 6`,
+    :math:`1 \le H \le 8`, :math:`2 \le C \le 6`.
+
+    Example:
+        >>> from hypothesis import Phase, find, settings
+        >>> quick = settings(database=None, derandomize=True, phases=[Phase.generate])
+        >>> find(two_layer_dims(h=(3, 3)), lambda s: True, settings=quick)[2]
+        3
+        >>> n, d, h, c = find(two_layer_dims(), lambda s: s[3] > 2, settings=quick)
+        >>> 1 <= n <= MAX_N and 1 <= d <= MAX_D and 1 <= h <= MAX_H and 2 < c <= MAX_C
+        True
+    """
     return st.tuples(st.integers(*n), st.integers(*d), st.integers(*h), st.integers(*c))
 
 
 def z_signs_are_robust(X: np.ndarray, W1: np.ndarray, b1: np.ndarray) -> bool:
-    """True when no pre-activation is within rounding of 0 unless it is 0 in any summation.
+    r"""True when no pre-activation is within rounding of 0 unless it is 0 in any summation.
 
     Each ``Z[n, j]`` must be clearly away from 0 (``|Z| > Z_MARGIN eps A``) or
     have only zero terms, or only integer terms (then every order of summation,
     with or without FMA, gives the same exact integer). See the section's notes.
+    For X ``(N, D)``, W1 ``(D, H)`` and b1 ``(H,)``, every entry of the
+    ``(N, H)`` arrays
+
+    .. math::
+        Z = X W_1 + b_1, \qquad A = |X|\,|W_1| + |b_1|
+
+    must satisfy :math:`|Z_{nj}| > 64\, \epsilon A_{nj}`, or :math:`A_{nj} = 0`,
+    or have integer terms only with :math:`A_{nj} < 2^{24}`
+    (:math:`\epsilon` the machine epsilon of the inputs' dtype).
 
     Example:
         >>> import numpy as np
@@ -606,11 +851,17 @@ def z_signs_are_robust(X: np.ndarray, W1: np.ndarray, b1: np.ndarray) -> bool:
 def place_kinks(
     X: np.ndarray, W1: np.ndarray, b1: np.ndarray, units: Any, samples: Any, offsets: Any = None
 ) -> np.ndarray:
-    """A new ``b1`` that puts ``Z[samples[i], units[i]]`` at ``offsets[i]`` (default: exactly 0).
+    r"""A new ``b1`` that puts ``Z[samples[i], units[i]]`` at ``offsets[i]`` (default: exactly 0).
 
-    ``b1[j] = offset - X[n] . W1[:, j]``. With integer X and W1 the dot product
-    is an exact integer, so the offset 0 gives ``Z[n, j] == 0`` exactly, in any
-    order of summation. A unit listed twice keeps the last placement.
+    .. math::
+        b_{1,j} = o_i - X_{n,:} \cdot W_{1,:,j}
+        \quad \Longrightarrow \quad Z_{nj} = X_{n,:} \cdot W_{1,:,j} + b_{1,j} = o_i,
+        \qquad j = \texttt{units}[i], \ n = \texttt{samples}[i]
+
+    For X ``(N, D)``, W1 ``(D, H)`` and b1 ``(H,)``; returns ``(H,)``. With
+    integer X and W1 the dot product is an exact integer, so the offset 0
+    gives ``Z[n, j] == 0`` exactly, in any order of summation. A unit listed
+    twice keeps the last placement.
 
     Example:
         >>> import numpy as np
@@ -653,13 +904,49 @@ def _two_layer_problem(
 
 @st.composite
 def two_layer_ordinary_problems(draw: st.DrawFn) -> TwoLayerProblem:
-    """Moderate problems: |X| <= 3, |W1|, |W2| <= 1, |b1|, |b2| <= 2, reg 0 or in [0, 1]."""
+    r"""Moderate problems: |X| <= 3, |W1|, |W2| <= 1, |b1|, |b2| <= 2, reg 0 or in [0, 1].
+
+    .. math::
+        |X| \le 3, \quad |W_1|, |W_2| \le 1, \quad |b_1|, |b_2| \le 2, \quad
+        \lambda \in [0, 1], \qquad |Z_{nj}| \le 3 D + 2 \le 20
+
+    entrywise, and every pre-activation :math:`Z = X W_1 + b_1` robust in sign
+    (:func:`z_signs_are_robust`). Shapes from :func:`two_layer_dims`: W1
+    ``(D, H)``, b1 ``(H,)``, W2 ``(H, C)``, b2 ``(C,)``, X ``(N, D)``, y ``(N,)``.
+
+    Example:
+        >>> import numpy as np
+        >>> from hypothesis import Phase, find, settings
+        >>> quick = settings(database=None, derandomize=True, phases=[Phase.generate])
+        >>> p = find(two_layer_ordinary_problems(), lambda p: min(p.shape) >= 2, settings=quick)
+        >>> n, d, h, c = p.shape
+        >>> p.family, {k: v.shape for k, v in p.params.items()} == {
+        ...     "W1": (d, h), "b1": (h,), "W2": (h, c), "b2": (c,)}
+        ('ordinary', True)
+        >>> bool(np.abs(p.X @ p.W1 + p.b1).max() <= 20)
+        True
+    """
     return _two_layer_problem(draw, "ordinary", draw(two_layer_dims()))
 
 
 @st.composite
 def two_layer_square_problems(draw: st.DrawFn) -> TwoLayerProblem:
-    """H = C (and D = H half the time): W2 is square, so a missing transpose is no shape error."""
+    r"""H = C (and D = H half the time): W2 is square, so a missing transpose is no shape error.
+
+    .. math::
+        H = C \ \Longrightarrow \ W_2 \in \mathbb R^{C \times C}, \qquad
+        D = H \ \Longrightarrow \ W_1 \in \mathbb R^{H \times H}
+
+    Bounds as for :func:`two_layer_ordinary_problems`.
+
+    Example:
+        >>> from hypothesis import Phase, find, settings
+        >>> quick = settings(database=None, derandomize=True, phases=[Phase.generate])
+        >>> p = find(two_layer_square_problems(), lambda p: True, settings=quick)
+        >>> n, d, h, c = p.shape
+        >>> p.family, h == c, p.W2.shape == (c, c)
+        ('square', True, True)
+    """
     n, d, _, c = draw(two_layer_dims(h=(2, MAX_C)))
     if draw(st.booleans()):
         d = c
@@ -668,11 +955,26 @@ def two_layer_square_problems(draw: st.DrawFn) -> TwoLayerProblem:
 
 @st.composite
 def two_layer_kink_problems(draw: st.DrawFn) -> TwoLayerProblem:
-    """Some pre-activations exactly 0: the ReLU's kink, where FD straddles two slopes.
+    r"""Some pre-activations exactly 0: the ReLU's kink, where FD straddles two slopes.
 
     X and W1 are small integers, so ``X W1`` is exact; :func:`place_kinks` sets
     ``b1`` so that each chosen unit's pre-activation is exactly 0 for one chosen
     sample. W2 and b2 are ordinary floats.
+
+    .. math::
+        X_{nd} \in \{-3, \dots, 3\}, \quad W_{1,dj} \in \{-2, \dots, 2\},
+        \qquad Z_{n_i j_i} = 0 \ \text{ exactly, for each chosen unit } j_i
+
+    Shapes as for :func:`two_layer_ordinary_problems`.
+
+    Example:
+        >>> import numpy as np
+        >>> from hypothesis import Phase, find, settings
+        >>> quick = settings(database=None, derandomize=True, phases=[Phase.generate])
+        >>> p = find(two_layer_kink_problems(), lambda p: p.shape[2] >= 2, settings=quick)
+        >>> Z = p.X @ p.W1 + p.b1
+        >>> p.family, bool((Z == 0).any()), bool((p.X == np.round(p.X)).all())
+        ('kinks', True, True)
     """
     n, d, h, c = draw(two_layer_dims())
     ints = st.integers(-3, 3).map(float)
@@ -696,10 +998,25 @@ def two_layer_kink_problems(draw: st.DrawFn) -> TwoLayerProblem:
 
 @st.composite
 def two_layer_near_kink_problems(draw: st.DrawFn) -> TwoLayerProblem:
-    """Some pre-activations at +-delta, delta in [1e-9, 1e-5]: inside the FD stencil's reach.
+    r"""Some pre-activations at +-delta, delta in [1e-9, 1e-5]: inside the FD stencil's reach.
 
     Built like :func:`two_layer_kink_problems` (integer X and W1), with the
     chosen pre-activations moved off 0 by delta, far above rounding.
+
+    .. math::
+        Z_{n_i j_i} = \pm \delta_i, \qquad \delta_i \in [10^{-9}, 10^{-5}]
+
+    (far below the finite-difference step, about :math:`7 \cdot 10^{-4}`).
+    Shapes as for :func:`two_layer_ordinary_problems`.
+
+    Example:
+        >>> import numpy as np
+        >>> from hypothesis import Phase, find, settings
+        >>> quick = settings(database=None, derandomize=True, phases=[Phase.generate])
+        >>> p = find(two_layer_near_kink_problems(), lambda p: True, settings=quick)
+        >>> Z = np.abs(p.X @ p.W1 + p.b1)   # some |Z| near 0, not at 0
+        >>> p.family, bool(((Z > 0.5e-9) & (Z < 2e-5)).any())
+        ('near_kinks', True)
     """
     n, d, h, c = draw(two_layer_dims())
     ints = st.integers(-3, 3).map(float)
@@ -724,7 +1041,26 @@ def two_layer_near_kink_problems(draw: st.DrawFn) -> TwoLayerProblem:
 
 @st.composite
 def two_layer_dead_unit_problems(draw: st.DrawFn) -> TwoLayerProblem:
-    """At least one hidden unit is off (Z < 0) for every sample: it gets only the penalty."""
+    r"""At least one hidden unit is off (Z < 0) for every sample: it gets only the penalty.
+
+    .. math::
+        \exists\, j: \ Z_{nj} < 0 \ \text{ for all } n
+        \quad \Longrightarrow \quad
+        \frac{\partial L}{\partial W_{1,:,j}} = \lambda W_{1,:,j}, \quad
+        \frac{\partial L}{\partial b_{1,j}} = 0
+
+    (the bias puts that unit's :math:`Z` at -1 or below, up to rounding).
+    Shapes as for :func:`two_layer_ordinary_problems`.
+
+    Example:
+        >>> import numpy as np
+        >>> from hypothesis import Phase, find, settings
+        >>> quick = settings(database=None, derandomize=True, phases=[Phase.generate])
+        >>> p = find(two_layer_dead_unit_problems(), lambda p: True, settings=quick)
+        >>> Z = p.X @ p.W1 + p.b1
+        >>> p.family, bool((Z < 0).all(axis=0).any())
+        ('dead_unit', True)
+    """
     n, d, h, c = draw(two_layer_dims())
     p = _two_layer_problem(draw, "dead_unit", (n, d, h, c))
     dead = draw(st.integers(0, h - 1))
@@ -738,14 +1074,41 @@ def two_layer_dead_unit_problems(draw: st.DrawFn) -> TwoLayerProblem:
 
 @st.composite
 def two_layer_single_sample_problems(draw: st.DrawFn) -> TwoLayerProblem:
-    """N = 1."""
+    r"""N = 1: the loss is the single sample's.
+
+    .. math::
+        L = \log \sum_j e^{F_{1j}} - F_{1 y_1}
+            + \frac{\lambda}{2}\big(\lVert W_1\rVert^2 + \lVert W_2\rVert^2\big)
+
+    X ``(1, D)``, y ``(1,)``; the rest as for :func:`two_layer_ordinary_problems`.
+
+    Example:
+        >>> from hypothesis import Phase, find, settings
+        >>> quick = settings(database=None, derandomize=True, phases=[Phase.generate])
+        >>> p = find(two_layer_single_sample_problems(), lambda p: True, settings=quick)
+        >>> p.family, p.X.shape[0], p.y.shape
+        ('single_sample', 1, (1,))
+    """
     _, d, h, c = draw(two_layer_dims())
     return _two_layer_problem(draw, "single_sample", (1, d, h, c))
 
 
 @st.composite
 def two_layer_large_reg_problems(draw: st.DrawFn) -> TwoLayerProblem:
-    """reg in [10, 1e3]: the penalty dominates the loss, dW1 and dW2."""
+    r"""reg in [10, 1e3]: the penalty dominates the loss, dW1 and dW2.
+
+    .. math::
+        \lambda \in [10, 10^3]
+
+    Shapes as for :func:`two_layer_ordinary_problems`.
+
+    Example:
+        >>> from hypothesis import Phase, find, settings
+        >>> quick = settings(database=None, derandomize=True, phases=[Phase.generate])
+        >>> p = find(two_layer_large_reg_problems(), lambda p: True, settings=quick)
+        >>> p.family, 10 <= p.reg <= 1e3
+        ('large_reg', True)
+    """
     return _two_layer_problem(
         draw, "large_reg", draw(two_layer_dims()), reg=regs(LARGE_REG[1], low=LARGE_REG[0])
     )
@@ -753,7 +1116,21 @@ def two_layer_large_reg_problems(draw: st.DrawFn) -> TwoLayerProblem:
 
 @st.composite
 def two_layer_float32_problems(draw: st.DrawFn) -> TwoLayerProblem:
-    """An ordinary two-layer problem in float32."""
+    r"""An ordinary two-layer problem in float32.
+
+    .. math::
+        |X| \le 3, \quad |W_1|, |W_2| \le 1, \quad |b_1|, |b_2| \le 2, \quad
+        \lambda \in [0, 1], \qquad \text{all in float32}
+
+    Shapes as for :func:`two_layer_ordinary_problems`; y stays int64.
+
+    Example:
+        >>> from hypothesis import Phase, find, settings
+        >>> quick = settings(database=None, derandomize=True, phases=[Phase.generate])
+        >>> p = find(two_layer_float32_problems(), lambda p: True, settings=quick)
+        >>> p.family, p.dtype, {v.dtype.name for v in p.params.values()}
+        ('float32', dtype('float32'), {'float32'})
+    """
     return _two_layer_problem(draw, "float32", draw(two_layer_dims()), dtype=np.float32)
 
 
@@ -771,7 +1148,12 @@ TWO_LAYER_FAMILIES: dict[str, Callable[[], st.SearchStrategy[TwoLayerProblem]]] 
 
 
 def two_layer_problems(families: list[str] | None = None) -> st.SearchStrategy[TwoLayerProblem]:
-    """Two-layer problems from every family in :data:`TWO_LAYER_FAMILIES`, or the ones named.
+    r"""Two-layer problems from every family in :data:`TWO_LAYER_FAMILIES`, or the ones named.
+
+    A draw from the union of the families' problems,
+    :math:`\bigcup_{f \in \text{families}} \mathcal P_f`, each with shape
+    ``(N, D, H, C)`` in :math:`1 \le N \le 20`, :math:`1 \le D \le 6`,
+    :math:`1 \le H \le 8`, :math:`2 \le C \le 6`.
 
     Example:
         >>> from hypothesis import Phase, find, settings
