@@ -1,21 +1,42 @@
-"""Audit the public API's docstrings: which lack an example, shapes or math.
+"""Audit the public API's docstrings: each needs an example, and shapes and math where they apply.
 
 The public API is every name in the ``__all__`` of each module of softmax_ref
 and verification (modules whose name starts with ``_`` are private), plus the
-public methods of the classes among them. For each, the docstring is read from
-the source (nothing is imported) and checked for:
+public methods and properties of the classes among them. Each is audited once,
+in the module that defines it; docstrings are read from the source (nothing is
+imported). A docstring must have:
 
-- an example: a ``>>>`` line (they run as doctests in ``make test``);
-- shapes: an array shape written out, such as ``(N, D)``, ``(C,)`` or ``shape``;
-- math: a ``.. math::`` block, a ``:math:`` role or ``$...$``.
+- an example: a ``>>>`` line, for every function, class and method (they run
+  as doctests in ``make test``, so an example is a checked statement);
+- shapes: an array shape written out in the prose, such as ``(N, D)``,
+  ``(C,)`` or ``(..., C)``, or the word ``shape``, for functions, classes and
+  methods;
+- math: a ``.. math::`` block, a ``:math:`` role or ``$...$`` in the prose, for
+  functions and classes. A method's math is its class's: the class states the
+  model or the rule (an optimiser's update, a classifier's objective) and the
+  method says what it computes in those terms.
 
-Shapes and math are reported only for functions and classes (a method or a
-constant may have no array to describe); an example is reported for all.
-Names whose docstring is missing are listed as such.
+Shapes and math are looked for outside the examples (``>>>`` lines and their
+output): a tuple printed by an example is not a stated shape.
 
-    python scripts/audit_docstrings.py [--all]     (--all: also the methods)
+Not every object has arrays or a formula. :data:`KINDS` names the kinds of
+objects for which shapes or math do not apply, each with its reason;
+:data:`EXEMPT` lists, by kind, the public objects of each kind. Two kinds are
+recognised from the source instead, so that they need no list:
 
-Exit status 0 always: this is a report, not a gate.
+- ``error``: a class whose bases include an exception (a name ending in
+  ``Error``, ``Exception`` or ``Warning``);
+- ``cli``: a function with a parameter annotated ``argparse.ArgumentParser`` or
+  ``argparse.Namespace`` (command-line plumbing).
+
+An exemption waives shapes or math, never the docstring or the example.
+tests/test_docstrings.py runs this audit and fails on any gap, and on an
+:data:`EXEMPT` entry that names no public object.
+
+    python scripts/audit_docstrings.py [--check] [--exemptions]
+
+``--check``: exit with status 1 when anything is missing (the default only
+reports); ``--exemptions``: also list every exempt object and its kind.
 """
 
 from __future__ import annotations
@@ -23,33 +44,173 @@ from __future__ import annotations
 import argparse
 import ast
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("softmax_ref", "verification")
 
-_SHAPE = re.compile(r"\(\s*[A-Za-z_0-9*.]+\s*,[^)]*\)|\bshape\b|\(\w+,\)")
-_MATH = re.compile(r"\.\. math::|:math:`|\$[^$]+\$")
+# A shape: a parenthesised tuple of dimension names or sizes with at least one
+# comma, e.g. (N, D), (C,), (K, D, C), (..., C), (D', C'), (n_samples, n_features),
+# (N - n_train, D); or the word "shape" ("of the same shape as X").
+_TERM = r"(?:\*?[A-Za-z_][A-Za-z0-9_]*'?|\d+)"
+_DIM = rf"(?:\.\.\.|{_TERM}(?:\s*[-+*/]\s*{_TERM})*)"
+_SHAPE = re.compile(
+    rf"\(\s*{_DIM}\s*,\s*(?:{_DIM}\s*(?:,\s*{_DIM}\s*)*,?\s*)?\)|\bshapes?\b", re.IGNORECASE
+)
+_MATH = re.compile(r"\.\. math::|:math:`|\$[^$\n]+\$")
+
+# The kinds of objects for which shapes or math do not apply: kind -> (what is
+# waived, why). "error" and "cli" are recognised from the source (see the
+# module docstring); the others are listed in EXEMPT.
+KINDS: dict[str, tuple[frozenset[str], str]] = {
+    "error": (
+        frozenset({"shapes", "math"}),
+        "an exception class: it carries a message, no arrays and no formula",
+    ),
+    "cli": (
+        frozenset({"shapes", "math"}),
+        "command-line plumbing: it adds options to an argparse parser or runs a "
+        "sub-command from parsed arguments; the arrays and the math are those of the "
+        "functions it calls, documented there",
+    ),
+    "io": (
+        frozenset({"math"}),
+        "reads or writes a file: its arrays have shapes, but it computes nothing",
+    ),
+    "plot": (
+        frozenset({"math"}),
+        "draws a matplotlib figure of arrays it is given; it computes nothing",
+    ),
+    "record": (
+        frozenset({"math"}),
+        "a container of arrays or results (a data set, a training record, a drawn "
+        "problem); the math is that of the function that made it or that it feeds",
+    ),
+    "validation": (
+        frozenset({"math"}),
+        "checks the shapes, dtypes and ranges of its inputs and raises on bad ones; "
+        "it computes nothing",
+    ),
+    "plain": (
+        frozenset({"shapes", "math"}),
+        "takes and returns no arrays (text, a flag, a dtype, a dict of numbers) "
+        "and computes no formula",
+    ),
+}
+
+# The public objects of each listed kind, by full name (module.qualname).
+EXEMPT: dict[str, tuple[str, ...]] = {
+    "io": (
+        "softmax_ref.classifier.BaseGradientClassifier.load",
+        "softmax_ref.classifier.BaseGradientClassifier.save",
+        "softmax_ref.datasets.load_csv",
+        "softmax_ref.datasets.load_data",
+        "softmax_ref.datasets.load_npz",
+    ),
+    "plot": (
+        "softmax_ref.demo.two_layer_figure",
+        "softmax_ref.demo.write_figures",
+        "softmax_ref.plotting.plot_curves",
+        "softmax_ref.plotting.plot_data",
+        "softmax_ref.plotting.plot_decision_boundary",
+    ),
+    "record": (
+        "softmax_ref.datasets.Dataset",
+        "softmax_ref.demo.Reproduction",
+        "softmax_ref.training.TrainResult",
+        "verification.compare.Comparison",
+        "verification.compare.Report",
+        "verification.finite_diff.DirectionalResult",
+        "verification.finite_diff.FDResult",
+        "verification.strategies.Problem",
+        "verification.strategies.TwoLayerProblem",
+        "verification.tolerances.Tolerances",
+    ),
+    "validation": ("verification.oracle.check_two_layer_inputs",),
+    "plain": (
+        "softmax_ref.demo.Reproduction.numbers",
+        "softmax_ref.demo.format_markdown_table",
+        "softmax_ref.demo.format_table",
+        "softmax_ref.demo.format_two_layer",
+        "verification.compare.Comparison.to_dict",
+        "verification.compare.Report.assert_ok",
+        "verification.compare.Report.failures",
+        "verification.compare.Report.ok",
+        "verification.compare.Report.to_dict",
+        "verification.compare.Report.to_json",
+        "verification.strategies.Problem.dtype",
+        "verification.strategies.TwoLayerProblem.dtype",
+    ),
+}
+
+_Documented = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+_EXCEPTION_BASE = re.compile(r"(?:Error|Exception|Warning)$")
 
 
 @dataclass
 class Entry:
     name: str  # module.qualname
-    kind: str  # function, class, method, other
+    kind: str  # function, class, method
     doc: str | None
+    category: str | None = None  # a key of KINDS, or None
+
+    @property
+    def prose(self) -> str:
+        """The docstring without its examples (``>>>`` lines and their output)."""
+        return strip_examples(self.doc or "")
 
     @property
     def has_example(self) -> bool:
-        return bool(self.doc and ">>>" in self.doc)
+        return bool(self.doc and re.search(r"^\s*>>>", self.doc, re.MULTILINE))
 
     @property
     def has_shapes(self) -> bool:
-        return bool(self.doc and _SHAPE.search(self.doc))
+        return bool(_SHAPE.search(self.prose))
 
     @property
     def has_math(self) -> bool:
-        return bool(self.doc and _MATH.search(self.doc))
+        return bool(_MATH.search(self.prose))
+
+    def waived(self) -> frozenset[str]:
+        return KINDS[self.category][0] if self.category else frozenset()
+
+    def needs(self) -> list[str]:
+        """What the docstring must have: 'docstring', 'example', 'shapes', 'math'."""
+        out = ["docstring", "example", "shapes"]
+        if self.kind in ("function", "class"):
+            out.append("math")
+        return [what for what in out if what not in self.waived()]
+
+    def missing(self) -> list[str]:
+        if not self.doc:
+            return ["docstring"]
+        have = {"example": self.has_example, "shapes": self.has_shapes, "math": self.has_math}
+        return [what for what in self.needs() if what != "docstring" and not have[what]]
+
+
+def strip_examples(doc: str) -> str:
+    """``doc`` without doctest lines: each ``>>>``/``...`` line and the output after it.
+
+    >>> print(strip_examples("Shapes (N, D).\\n\\n>>> f()\\n(1, 2)\\n\\nMore."))
+    Shapes (N, D).
+    <BLANKLINE>
+    <BLANKLINE>
+    More.
+    """
+    out: list[str] = []
+    in_example = False
+    for line in doc.splitlines():
+        stripped = line.strip()
+        if stripped.startswith(">>>") or (in_example and stripped.startswith("...")):
+            in_example = True
+        elif in_example and stripped:
+            pass  # the expected output of the example above
+        else:
+            in_example = False
+            out.append(line)
+    return "\n".join(out)
 
 
 def _all_names(tree: ast.Module) -> list[str]:
@@ -61,60 +222,107 @@ def _all_names(tree: ast.Module) -> list[str]:
     return []
 
 
-def entries() -> list[Entry]:
-    """Every public function, class and method, once (where it is defined)."""
+def _is_exception(node: ast.ClassDef) -> bool:
+    return any(_EXCEPTION_BASE.search(ast.unparse(base)) for base in node.bases)
+
+
+def _is_cli(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    args = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]
+    return any(
+        a.annotation is not None
+        and re.search(r"\bargparse\.(ArgumentParser|Namespace)\b", ast.unparse(a.annotation))
+        for a in args
+    )
+
+
+def _listed() -> dict[str, str]:
+    return {name: kind for kind, names in EXEMPT.items() for name in names}
+
+
+def audit_source(source: str, module: str, listed: dict[str, str] | None = None) -> list[Entry]:
+    """The public functions, classes and methods defined in one module's ``source``.
+
+    >>> src = 'class Oops(ValueError):\\n    "Bad."\\n__all__ = ["Oops"]\\n'
+    >>> [(e.name, e.category, e.missing()) for e in audit_source(src, "m")]
+    [('m.Oops', 'error', ['example'])]
+    """
+    listed = _listed() if listed is None else listed
+    tree = ast.parse(source)
+    names = set(_all_names(tree))
     out: list[Entry] = []
-    for package in PACKAGES:
-        for path in sorted((ROOT / package).glob("*.py")):
+
+    def entry(name: str, kind: str, node: _Documented, detected: str | None) -> Entry:
+        doc = ast.get_docstring(node)
+        return Entry(name, kind, doc, detected or listed.get(name))
+
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name in names:
+            detected = "cli" if _is_cli(node) else None
+            out.append(entry(f"{module}.{node.name}", "function", node, detected))
+        elif isinstance(node, ast.ClassDef) and node.name in names:
+            detected = "error" if _is_exception(node) else None
+            out.append(entry(f"{module}.{node.name}", "class", node, detected))
+            for item in node.body:
+                if isinstance(
+                    item, ast.FunctionDef | ast.AsyncFunctionDef
+                ) and not item.name.startswith("_"):
+                    name = f"{module}.{node.name}.{item.name}"
+                    out.append(entry(name, "method", item, "cli" if _is_cli(item) else None))
+    return out
+
+
+def entries(root: Path = ROOT, packages: Iterable[str] = PACKAGES) -> list[Entry]:
+    """Every public function, class and method of ``packages``, once (where it is defined)."""
+    out: list[Entry] = []
+    for package in packages:
+        for path in sorted((root / package).glob("*.py")):
             if path.name.startswith("_"):
                 continue
-            tree = ast.parse(path.read_text(encoding="utf-8"))
-            names = set(_all_names(tree))
-            module = f"{package}.{path.stem}"
-            for node in tree.body:
-                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name in names:
-                    out.append(Entry(f"{module}.{node.name}", "function", ast.get_docstring(node)))
-                elif isinstance(node, ast.ClassDef) and node.name in names:
-                    out.append(Entry(f"{module}.{node.name}", "class", ast.get_docstring(node)))
-                    for item in node.body:
-                        if isinstance(
-                            item, ast.FunctionDef | ast.AsyncFunctionDef
-                        ) and not item.name.startswith("_"):
-                            out.append(
-                                Entry(
-                                    f"{module}.{node.name}.{item.name}",
-                                    "method",
-                                    ast.get_docstring(item),
-                                )
-                            )
+            out += audit_source(path.read_text(encoding="utf-8"), f"{package}.{path.stem}")
     return out
+
+
+def stale_exemptions(found: list[Entry]) -> list[str]:
+    """Names in :data:`EXEMPT` that are no public object (renamed, removed or misspelt)."""
+    names = {e.name for e in found}
+    return sorted(name for name in _listed() if name not in names)
+
+
+def gaps(found: list[Entry]) -> dict[str, list[str]]:
+    """Full name -> what its docstring lacks, for every entry that lacks something."""
+    return {e.name: e.missing() for e in found if e.missing()}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--all", action="store_true", help="also list methods")
+    parser.add_argument("--check", action="store_true", help="exit 1 if anything is missing")
+    parser.add_argument("--exemptions", action="store_true", help="list exempt objects")
+    parser.add_argument("--all", action="store_true", help=argparse.SUPPRESS)  # the old flag
     args = parser.parse_args(argv)
     found = entries()
-    top = [e for e in found if e.kind in ("function", "class")]
-    methods = [e for e in found if e.kind == "method"]
-
-    def show(title: str, items: list[Entry]) -> None:
-        print(f"{title}: {len(items)}")
-        for e in items:
-            print(f"  {e.name}")
-
-    print(f"public functions and classes: {len(top)}; their public methods: {len(methods)}")
-    show("no docstring", [e for e in top if not e.doc])
-    show("no example (>>>)", [e for e in top if e.doc and not e.has_example])
-    show("no shapes", [e for e in top if e.doc and not e.has_shapes])
-    show("no math", [e for e in top if e.doc and not e.has_math])
-    if args.all:
-        show("methods with no docstring", [e for e in methods if not e.doc])
-        show("methods with no example (>>>)", [e for e in methods if e.doc and not e.has_example])
-    else:
-        n = sum(1 for e in methods if not e.has_example)
-        print(f"methods with no example: {n} (--all lists them)")
-    return 0
+    missing = gaps(found)
+    stale = stale_exemptions(found)
+    counts = {k: sum(1 for e in found if e.kind == k) for k in ("function", "class", "method")}
+    print(
+        f"public functions: {counts['function']}, classes: {counts['class']}, "
+        f"their public methods: {counts['method']}"
+    )
+    for what in ("docstring", "example", "shapes", "math"):
+        names = [name for name, lacks in missing.items() if what in lacks]
+        print(f"no {what}: {len(names)}")
+        for name in names:
+            print(f"  {name}")
+    if stale:
+        print(f"EXEMPT entries naming no public object: {len(stale)}")
+        for name in stale:
+            print(f"  {name}")
+    if args.exemptions:
+        for kind, (waived, why) in KINDS.items():
+            members = [e.name for e in found if e.category == kind]
+            print(f"kind {kind!r} (no {' or '.join(sorted(waived))}): {why}")
+            for name in members:
+                print(f"  {name}")
+    return 1 if args.check and (missing or stale) else 0
 
 
 if __name__ == "__main__":
