@@ -15,7 +15,34 @@ __all__ = ["TOLERANCES", "Tolerances", "tolerances_for"]
 
 @dataclass(frozen=True)
 class Tolerances:
-    """Tolerances for one floating dtype."""
+    r"""Tolerances for one floating dtype.
+
+    They bound, entry by entry, how far two computations of the same quantity
+    may differ: a loss (shape ``()``), a gradient such as dW ``(D, C)`` or db
+    ``(C,)``, each tolerance a scalar applied to every entry. Two NumPy paths
+    (:math:`a`, :math:`b`), and ANALYTIC against JAX (:math:`A`, :math:`J`):
+
+    .. math::
+        \begin{aligned}
+        |a_i - b_i| &\le \texttt{paths\_rtol}\,|b_i| + \texttt{paths\_atol}, \\
+        |A_i - J_i| &\le \texttt{exact\_rtol}\,|J_i|
+            + \texttt{exact\_atol\_factor}\;\varepsilon\, s_i,
+        \end{aligned}
+
+    with :math:`\varepsilon` = ``eps`` and :math:`s_i` the size of the terms
+    that round into entry :math:`i` (:mod:`verification.compare`); finite
+    differences take the error of one evaluation of f as
+    ``fd_roundoff_factor`` :math:`\varepsilon\, f_\text{scale}`
+    (:mod:`verification.finite_diff`).
+
+    Example:
+        >>> t = TOLERANCES[np.dtype(np.float64)]
+        >>> t.eps, t.paths_rtol, round(t.exact_rtol / t.eps)   # exact_rtol: ~450 eps
+        (2.220446049250313e-16, 1e-12, 450)
+        >>> a, b = np.array([1.0, 0.0]), np.array([1.0 + 1e-13, 1e-14])
+        >>> bool(np.all(np.abs(a - b) <= t.paths_rtol * np.abs(b) + t.paths_atol))
+        True
+    """
 
     eps: float
     """Machine epsilon of the dtype: the unit every other number is a multiple of."""
@@ -113,7 +140,22 @@ TOLERANCES: dict[np.dtype, Tolerances] = {
 
 
 def tolerances_for(dtype: np.dtype | type) -> Tolerances:
-    """The row of :data:`TOLERANCES` for ``dtype`` (float32 or float64)."""
+    """The row of :data:`TOLERANCES` for ``dtype`` (float32 or float64).
+
+    Args:
+        dtype: a NumPy dtype, a type or a name: ``np.float64``, ``"float32"``, ...
+
+    Raises:
+        ValueError: for any other dtype, naming it.
+
+    Example:
+        >>> tolerances_for("float32").exact_rtol, tolerances_for(np.float64).exact_rtol
+        (1e-05, 1e-13)
+        >>> tolerances_for(np.float16)
+        Traceback (most recent call last):
+        ...
+        ValueError: dtype must be float32 or float64; got float16
+    """
     key = np.dtype(dtype)
     try:
         return TOLERANCES[key]
