@@ -111,7 +111,7 @@ _MAX_POINT_ENTRIES = 2**20
 
 @dataclass(frozen=True)
 class FDResult:
-    """Finite-difference gradient of a scalar function, entry by entry.
+    r"""Finite-difference gradient of a scalar function, entry by entry.
 
     Attributes:
         grad: the estimate :math:`D(h)`, shape of ``x``; NaN where not checked.
@@ -129,6 +129,22 @@ class FDResult:
         step: the step :math:`h` per entry (NaN where not checked).
         f0: f(x).
         n_evals: evaluations of f.
+
+    Example:
+        Two of the four entries of a ``(2, 2)`` point, where
+        :math:`\partial_i \sum_j x_j^3 = 3 x_i^2`:
+
+        >>> x = np.array([[1.0, 2.0], [0.0, -1.0]])
+        >>> r = numerical_gradient(lambda v: float(np.sum(v**3)), x, coords=[0, 3])
+        >>> r.grad
+        array([[ 3., nan],
+               [nan,  3.]])
+        >>> r.checked, r.kink
+        (array([[ True, False],
+               [False,  True]]), array([[False, False],
+               [False, False]]))
+        >>> bool(np.nanmax(r.error_bound) < 1e-10), r.f0, r.n_evals   # 1 + 6 per entry
+        (True, 8.0, 13)
     """
 
     grad: np.ndarray
@@ -154,6 +170,17 @@ class DirectionalResult:
         step: ``(k,)`` the step along each direction.
         f0: f(x).
         n_evals: evaluations of f.
+
+    Example:
+        Three directions :math:`v_k` at x = (1, 2), where
+        :math:`\\langle \\nabla (x \\cdot x), v_k \\rangle = 2\\, x \\cdot v_k`:
+
+        >>> V = random_directions((2,), 3, seed=0)
+        >>> r = directional_derivatives(lambda v: float(v @ v), np.array([1.0, 2.0]), V)
+        >>> r.directions.shape, r.value.shape, r.n_evals   # 1 + 6 per direction
+        ((3, 2), (3,), 19)
+        >>> bool(np.all(np.abs(r.value - V @ np.array([2.0, 4.0])) <= r.error_bound))
+        True
     """
 
     directions: np.ndarray
@@ -394,11 +421,17 @@ def numerical_gradient(
 
 
 def random_directions(shape: tuple[int, ...], k: int, seed: int) -> np.ndarray:
-    """``k`` seeded random directions of unit Euclidean norm, shape ``(k, *shape)``.
+    r"""``k`` seeded random directions of unit Euclidean norm, shape ``(k, *shape)``.
 
     Uniform on the sphere (normalised Gaussian vectors), so every entry is
     nonzero almost surely: an error anywhere in a gradient shows in every
     directional derivative.
+
+    .. math::
+        v_k = \frac{z_k}{\lVert z_k \rVert_2}, \qquad
+        z_k \sim \mathcal N(0, I_n), \quad n = \textstyle\prod \texttt{shape},
+
+    drawn from ``np.random.default_rng(seed)``.
 
     Example:
         >>> V = random_directions((2, 3), 4, seed=0)
@@ -506,11 +539,21 @@ def directional_derivatives(
 
 
 def sample_coordinates(block_sizes: Sequence[int], n: int, seed: int) -> np.ndarray:
-    """``n`` distinct flat indices into consecutive blocks, at least one in every block.
+    r"""``n`` distinct flat indices into consecutive blocks, at least one in every block.
 
     The blocks (e.g. the entries of W, then of b) are laid end to end; each
     gets one index first, the rest are shared in proportion to block size,
     all drawn without replacement. ``n`` at least the total returns everything.
+    For blocks of sizes :math:`m_1, \dots, m_B` (W ``(D, C)`` and b ``(C,)``
+    give :math:`m = (DC, C)`), block :math:`j` gets
+
+    .. math::
+        c_j = 1 + \Big\lfloor (n - B)\, \frac{m_j - 1}{\sum_l (m_l - 1)} \Big\rfloor
+        \;(+1 \text{ for the largest remainders, until } \textstyle\sum_j c_j = n)
+
+    indices, drawn seeded from ``np.random.default_rng(seed)``. Returns the
+    sorted indices, shape ``(n,)`` (or every index when ``n`` is at least
+    :math:`\sum_j m_j`).
 
     Example:
         >>> idx = sample_coordinates([12, 3], 5, seed=0)
