@@ -83,7 +83,15 @@ GradFn = Callable[[dict[str, np.ndarray]], tuple[Any, Mapping[str, Any]]]
 
 @dataclass(frozen=True)
 class Comparison:
-    """One quantity compared between two of ANALYTIC, JAX and FD.
+    r"""One quantity compared between two of ANALYTIC, JAX and FD.
+
+    Over the compared entries :math:`i` of the quantity (a loss of shape
+    ``()``, a gradient such as dW ``(D, C)``, or the ``(k,)`` directional
+    derivatives), with :math:`a` and :math:`b` the pair's two values:
+
+    .. math::
+        \texttt{max\_abs\_err} = \max_i |a_i - b_i|, \qquad
+        \texttt{max\_rel\_err} = \max_i \frac{|a_i - b_i|}{\max(|a_i|, |b_i|)}
 
     Attributes:
         quantity: ``"loss"``, ``"d" + name`` for a parameter's gradient (``"dW"``),
@@ -101,6 +109,21 @@ class Comparison:
             side has no value, e.g. FD for the loss or for an unsampled entry).
         bound: the tolerance used at ``worst_index``.
         n_compared, n_failed, n_kinks, n_inconclusive: entry counts.
+
+    Example:
+        The second comparison of a check whose gradient misses a factor 2:
+
+        >>> t = np.array([1.0, -2.0])
+        >>> def oracle(p):
+        ...     return float(np.sum((p["w"] - t) ** 2)), {"w": 2 * (p["w"] - t)}
+        >>> def wrong(p):   # a derivation that forgot the factor 2
+        ...     return oracle(p)[0], {"w": p["w"] - t}
+        >>> r = check(wrong, oracle, {"w": np.array([0.5, 0.5])})
+        >>> c = r.comparisons[1]
+        >>> c.quantity, c.pair, c.verdict, c.worst_index, c.values
+        ('dw', ('ANALYTIC', 'JAX'), 'fail', (1,), {'ANALYTIC': 2.5, 'JAX': 5.0, 'FD': None})
+        >>> c.max_abs_err, c.max_rel_err, c.n_compared, c.n_failed
+        (2.5, 0.5, 2, 2)
     """
 
     quantity: str
@@ -118,13 +141,42 @@ class Comparison:
 
     @property
     def where(self) -> str:
-        """``quantity[index]``, e.g. ``dW[3, 1]``; the loss is just ``loss``."""
+        """``quantity[index]``, e.g. ``dW[3, 1]``; the loss is just ``loss``.
+
+        The index is :attr:`worst_index`, into the quantity's shape (``(D, C)``
+        for dW, ``()`` for the loss).
+
+        Example:
+            >>> t = np.array([1.0, -2.0])
+            >>> def oracle(p):
+            ...     return float(np.sum((p["w"] - t) ** 2)), {"w": 2 * (p["w"] - t)}
+            >>> def wrong(p):   # a derivation that forgot the factor 2
+            ...     return oracle(p)[0], {"w": p["w"] - t}
+            >>> r = check(wrong, oracle, {"w": np.array([0.5, 0.5])})
+            >>> r.comparisons[0].where, r.comparisons[1].where
+            ('loss', 'dw[1]')
+        """
         if not self.worst_index:
             return self.quantity
         return f"{self.quantity}[{', '.join(map(str, self.worst_index))}]"
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: non-finite floats become the strings "NaN", "Infinity", "-Infinity"."""
+        """JSON-ready: non-finite floats become the strings "NaN", "Infinity", "-Infinity".
+
+        Example:
+            >>> import dataclasses
+            >>> t = np.array([1.0, -2.0])
+            >>> def oracle(p):
+            ...     return float(np.sum((p["w"] - t) ** 2)), {"w": 2 * (p["w"] - t)}
+            >>> def wrong(p):   # a derivation that forgot the factor 2
+            ...     return oracle(p)[0], {"w": p["w"] - t}
+            >>> r = check(wrong, oracle, {"w": np.array([0.5, 0.5])})
+            >>> d = r.comparisons[1].to_dict()
+            >>> d["pair"], d["where"], d["worst_index"], d["values"]["FD"]
+            (['ANALYTIC', 'JAX'], 'dw[1]', [1], None)
+            >>> dataclasses.replace(r.comparisons[1], bound=float("inf")).to_dict()["bound"]
+            'Infinity'
+        """
         return {
             "quantity": self.quantity,
             "pair": list(self.pair),
@@ -155,6 +207,11 @@ def _json_float(v: float | None) -> float | str | None:
 class Report:
     """The outcome of a three-way check.
 
+    One :class:`Comparison` per quantity and pair: the loss (ANALYTIC vs JAX),
+    then each parameter's gradient, of that parameter's shape (e.g. dW
+    ``(D, C)``), for each of the three pairs. ``str(report)`` is the table
+    the command line prints.
+
     Attributes:
         comparisons: every :class:`Comparison`, loss first, then each
             parameter's gradient for each pair.
@@ -163,6 +220,21 @@ class Report:
         diagnosis: one sentence naming the culprit and where it is wrong.
         n_function_evals: evaluations of the function FD differentiates.
         mode, seed, dtype: how the check ran.
+
+    Example:
+        >>> t = np.array([1.0, -2.0])
+        >>> def oracle(p):
+        ...     return float(np.sum((p["w"] - t) ** 2)), {"w": 2 * (p["w"] - t)}
+        >>> def wrong(p):   # a derivation that forgot the factor 2
+        ...     return oracle(p)[0], {"w": p["w"] - t}
+        >>> r = check(wrong, oracle, {"w": np.array([0.5, 0.5])})
+        >>> r.ok, r.blame, r.diagnosis
+        (False, 'ANALYTIC', 'ANALYTIC disagrees with JAX and FD, which agree: dw[1]')
+        >>> [(c.quantity, c.pair[0], c.pair[1], c.verdict) for c in r.comparisons]
+        [('loss', 'ANALYTIC', 'JAX', 'pass'), ('dw', 'ANALYTIC', 'JAX', 'fail'),
+         ('dw', 'ANALYTIC', 'FD', 'fail'), ('dw', 'JAX', 'FD', 'pass')]
+        >>> r.mode, r.dtype, r.n_function_evals   # full mode: 1 + 6 per entry
+        ('full', 'float64', 13)
     """
 
     comparisons: tuple[Comparison, ...]
@@ -176,15 +248,51 @@ class Report:
 
     @property
     def ok(self) -> bool:
-        """True when no comparison failed (kinks and inconclusive entries are not failures)."""
+        """True when no comparison failed (kinks and inconclusive entries are not failures).
+
+        Example:
+            >>> t = np.array([1.0, -2.0])
+            >>> def oracle(p):
+            ...     return float(np.sum((p["w"] - t) ** 2)), {"w": 2 * (p["w"] - t)}
+            >>> def wrong(p):   # a derivation that forgot the factor 2
+            ...     return oracle(p)[0], {"w": p["w"] - t}
+            >>> r = check(wrong, oracle, {"w": np.array([0.5, 0.5])})
+            >>> r.ok, check(oracle, oracle, {"w": np.array([0.5, 0.5])}).ok
+            (False, True)
+        """
         return all(c.verdict != "fail" for c in self.comparisons)
 
     def failures(self) -> list[Comparison]:
-        """The failing comparisons."""
+        """The failing comparisons.
+
+        Example:
+            >>> t = np.array([1.0, -2.0])
+            >>> def oracle(p):
+            ...     return float(np.sum((p["w"] - t) ** 2)), {"w": 2 * (p["w"] - t)}
+            >>> def wrong(p):   # a derivation that forgot the factor 2
+            ...     return oracle(p)[0], {"w": p["w"] - t}
+            >>> r = check(wrong, oracle, {"w": np.array([0.5, 0.5])})
+            >>> [(c.where, c.pair) for c in r.failures()]
+            [('dw[1]', ('ANALYTIC', 'JAX')), ('dw[1]', ('ANALYTIC', 'FD'))]
+        """
         return [c for c in self.comparisons if c.verdict == "fail"]
 
     def to_dict(self) -> dict[str, Any]:
-        """Everything in the report as JSON-serialisable Python objects."""
+        """Everything in the report as JSON-serialisable Python objects.
+
+        Example:
+            >>> t = np.array([1.0, -2.0])
+            >>> def oracle(p):
+            ...     return float(np.sum((p["w"] - t) ** 2)), {"w": 2 * (p["w"] - t)}
+            >>> def wrong(p):   # a derivation that forgot the factor 2
+            ...     return oracle(p)[0], {"w": p["w"] - t}
+            >>> r = check(wrong, oracle, {"w": np.array([0.5, 0.5])})
+            >>> d = r.to_dict()
+            >>> sorted(d)
+            ['blame', 'comparisons', 'diagnosis', 'dtype', 'mode', 'n_function_evals', 'notes', 'ok', 'seed']
+            >>> d["ok"], d["blame"], len(d["comparisons"])
+            (False, 'ANALYTIC', 4)
+        """  # noqa: E501  (an output line of the example, which doctest compares whole)
         return {
             "ok": self.ok,
             "blame": self.blame,
@@ -198,11 +306,39 @@ class Report:
         }
 
     def to_json(self, **kwargs: Any) -> str:
-        """:meth:`to_dict` as strict JSON (no NaN literals)."""
+        """:meth:`to_dict` as strict JSON (no NaN literals).
+
+        Example:
+            >>> import json
+            >>> t = np.array([1.0, -2.0])
+            >>> def oracle(p):
+            ...     return float(np.sum((p["w"] - t) ** 2)), {"w": 2 * (p["w"] - t)}
+            >>> def wrong(p):   # a derivation that forgot the factor 2
+            ...     return oracle(p)[0], {"w": p["w"] - t}
+            >>> r = check(wrong, oracle, {"w": np.array([0.5, 0.5])})
+            >>> doc = json.loads(r.to_json())
+            >>> doc["comparisons"][1]["verdict"], doc["comparisons"][1]["values"]
+            ('fail', {'ANALYTIC': 2.5, 'JAX': 5.0, 'FD': None})
+        """
         return json.dumps(self.to_dict(), allow_nan=False, **kwargs)
 
     def assert_ok(self) -> None:
-        """Raise AssertionError with the report's table as message unless :attr:`ok`."""
+        """Raise AssertionError with the report's table as message unless :attr:`ok`.
+
+        Example:
+            >>> t = np.array([1.0, -2.0])
+            >>> def oracle(p):
+            ...     return float(np.sum((p["w"] - t) ** 2)), {"w": 2 * (p["w"] - t)}
+            >>> def wrong(p):   # a derivation that forgot the factor 2
+            ...     return oracle(p)[0], {"w": p["w"] - t}
+            >>> r = check(wrong, oracle, {"w": np.array([0.5, 0.5])})
+            >>> try:
+            ...     r.assert_ok()
+            ... except AssertionError as e:
+            ...     print(*str(e).splitlines()[1:3], sep="\\n")
+            three-way gradient check: FAIL  (mode=full, seed=0, dtype=float64, 13 function evaluations)
+            ANALYTIC disagrees with JAX and FD, which agree: dw[1]
+        """  # noqa: E501  (an output line of the example, which doctest compares whole)
         if not self.ok:
             raise AssertionError("\n" + str(self))
 
@@ -432,6 +568,26 @@ def check(
     underflow: Mapping[str, Any] | None = None,
 ) -> Report:
     r"""Check a model's gradient three ways at one point: ANALYTIC, JAX and FD.
+
+    For every entry :math:`i` of every parameter's gradient (the parameter's
+    shape, e.g. dW ``(D, C)``), with :math:`A`, :math:`J`, :math:`F` the
+    ANALYTIC, JAX and FD values:
+
+    .. math::
+        \begin{aligned}
+        |A_i - J_i| &\le \tau_i, \qquad
+            \tau_i = r\,|J_i| + k\,\varepsilon\,s_i + u_i, \\
+        |A_i - F_i| &\le \beta_i + \tau_i, \qquad
+        |J_i - F_i| \le \beta_i + \tau^{64}_i,
+        \end{aligned}
+
+    and the loss :math:`|A - J| \le \tau`. Here :math:`r` and :math:`k` are
+    ``exact_rtol`` and ``exact_atol_factor`` of the analytic dtype's row of
+    the tolerance table (:math:`\tau^{64}`: of float64's), :math:`\varepsilon`
+    its machine epsilon, :math:`s_i` the ``scales``, :math:`u_i` the
+    ``underflow`` floor and :math:`\beta_i` FD's error bound. FD entries on a
+    kink are not compared; an FD error between the bound and the bound plus
+    FD's kink allowance is inconclusive, as is any entry FD cannot resolve.
 
     Args:
         analytic: ``analytic(params) -> (loss, grads)``, ``grads`` a dict with
