@@ -261,7 +261,9 @@ def loss_and_grad_naive(
     laid out as code, against which :func:`loss_and_grad` is tested.
     Sums are accumulated in float64 and cast to the inputs' dtype at the end.
 
-    Args and returns: as :func:`loss_and_grad`.
+    Args and returns: as :func:`loss_and_grad`: W ``(D, C)``, b ``(C,)``, X
+    ``(N, D)``, y ``(N,)`` in ``[0, C)``; returns the loss, dW ``(D, C)`` and
+    db ``(C,)``.
 
     Example:
         >>> import numpy as np
