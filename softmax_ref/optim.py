@@ -204,12 +204,13 @@ class Adam:
     r"""Adam (Kingma and Ba, 2015, Algorithm 1).
 
     .. math::
-        t \leftarrow t + 1, \quad
+        \begin{aligned}
+        &t \leftarrow t + 1, \quad
         m \leftarrow \beta_1 m + (1 - \beta_1) g, \quad
-        s \leftarrow \beta_2 s + (1 - \beta_2) g^2,
-
-        \theta \leftarrow \theta - \eta\,
+        s \leftarrow \beta_2 s + (1 - \beta_2) g^2, \\
+        &\theta \leftarrow \theta - \eta\,
             \frac{m / (1 - \beta_1^t)}{\sqrt{s / (1 - \beta_2^t)} + \epsilon}
+        \end{aligned}
 
     with :math:`m = s = 0` before the first step. The first step therefore
     moves every coordinate with a nonzero gradient by about :math:`\eta`.
