@@ -357,14 +357,18 @@ in `softmax_ref/_kernels.py` and `scripts/tune_block.py`).
 """
 
 
+def sidebyside_rows(path: Path) -> list[dict[str, Any]]:
+    data = json.loads(path.read_text())
+    rows = [{**r, "shape": tuple(r["shape"])} for r in data["problems"]]
+    order = {s: i for i, s in enumerate(SIZE_ORDER)}
+    rows.sort(key=lambda r: (order.get(r["size"], 99), DTYPES.index(r["dtype"])))
+    return rows
+
+
 def sidebyside_section(path: Path) -> list[str]:
     """The interleaved-rounds ratios of scripts/bench_sidebyside.py, with the targets."""
     data = json.loads(path.read_text())
-    rows = []
-    for r in data["problems"]:
-        rows.append({**r, "shape": tuple(r["shape"])})
-    order = {s: i for i, s in enumerate(SIZE_ORDER)}
-    rows.sort(key=lambda r: (order.get(r["size"], 99), DTYPES.index(r["dtype"])))
+    rows = sidebyside_rows(path)
     loads = [r["load_start"] for r in rows] + [r["load_end"] for r in rows]
     out = ratio_table(
         rows,
@@ -403,11 +407,19 @@ def render(path: Path, out: Path, plot_path: Path, sidebyside: Path | None = Non
         lines += sidebyside_section(sidebyside)
     lines += table_sections(rows, min_rows)
     rel = plot_path.relative_to(out.parent) if plot_path.is_relative_to(out.parent) else plot_path
-    lines += [f"![Ratios of our time to the others']({rel.as_posix()})", ""]
+    what = "side-by-side ratios" if sidebyside is not None else "ratios of medians"
+    lines += [
+        f"![Ratios of our time to the others']({rel.as_posix()})",
+        "",
+        f"The plot: the {what}, our time over each other's, on a log scale.",
+        "",
+    ]
     lines.append(DESIGN)
     lines.append(WORKFLOW)
-    if rows:
-        plot(rows, plot_path)
+    # The plot shows the side-by-side ratios when there are any: the ones to trust.
+    plot_rows = sidebyside_rows(sidebyside) if sidebyside is not None else rows
+    if plot_rows:
+        plot(plot_rows, plot_path)
     text = "\n".join(lines)
     out.write_text(text)
     return text
