@@ -113,7 +113,8 @@ class _SingleThreadedBlas:
     block's GEMMs run on its lane's thread and the lanes supply the
     parallelism. The BLAS setting is process-wide: the first caller in saves
     it, the last one out restores it, so a caller's own BLAS setting survives.
-    Uses threadpoolctl (a dependency); without it the BLAS is left as it is.
+    Uses threadpoolctl when it is installed (the ``demo`` extra brings it, and
+    scikit-learn depends on it); without it the BLAS is left as it is.
     """
 
     def __init__(self) -> None:

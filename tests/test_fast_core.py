@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import threading
 import tracemalloc
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -249,7 +250,13 @@ def forked_loss(problem_args, stale_pools=None, wait_s=30.0):
     ctx = multiprocessing.get_context("fork")
     q = ctx.Queue()
     child = ctx.Process(target=_call_in_forked_child, args=(q, problem_args, stale_pools, wait_s))
-    child.start()
+    with warnings.catch_warnings():
+        # When JAX is loaded in this process (other test modules import it), its
+        # fork hook warns that a forked JAX may deadlock; the child never uses JAX.
+        warnings.filterwarnings(
+            "ignore", message=r"os\.fork\(\) was called", category=RuntimeWarning
+        )
+        child.start()
     result = q.get(timeout=60)
     child.join(10)
     return result
