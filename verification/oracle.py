@@ -252,6 +252,21 @@ def _float_array(name: str, value: Any, ndim: int) -> np.ndarray:
     return a
 
 
+def _labels(y: Any, n: int, c: int) -> np.ndarray:
+    # The oracle checks its own inputs (it shares no code with softmax_ref).
+    labels = np.asarray(y)
+    if labels.dtype.kind not in "iu" or labels.shape != (n,):
+        raise ValueError(
+            f"y must be ({n},) integer labels in [0, {c}); "
+            f"got shape {labels.shape} and dtype {labels.dtype}"
+        )
+    if labels.min() < 0 or labels.max() >= c:
+        raise ValueError(
+            f"y must hold labels in [0, {c}); got values from {labels.min()} to {labels.max()}"
+        )
+    return labels
+
+
 def check_softmax_inputs(
     W: Any, b: Any, X: Any, y: Any, reg: Any
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
@@ -278,16 +293,7 @@ def check_softmax_inputs(
     c = W.shape[1]
     if b.shape != (c,):
         raise ValueError(f"b must have shape ({c},) to match W; got shape {b.shape}")
-    labels = np.asarray(y)
-    if labels.dtype.kind not in "iu" or labels.shape != (n,):
-        raise ValueError(
-            f"y must be ({n},) integer labels in [0, {c}); "
-            f"got shape {labels.shape} and dtype {labels.dtype}"
-        )
-    if labels.min() < 0 or labels.max() >= c:
-        raise ValueError(
-            f"y must hold labels in [0, {c}); got values from {labels.min()} to {labels.max()}"
-        )
+    labels = _labels(y, n, c)
     for name, a in (("W", W), ("b", b), ("X", X)):
         if not np.all(np.isfinite(a)):
             raise ValueError(
@@ -526,16 +532,7 @@ def check_two_layer_inputs(
     for name, a, want in (("b1", b1, (*k, h)), ("b2", b2, (*k, c)), ("W2", W2, (*k, h, c))):
         if a.shape != want:
             raise ValueError(f"{name} must have shape {want}; got shape {a.shape}")
-    labels = np.asarray(y)
-    if labels.dtype.kind not in "iu" or labels.shape != (n,):
-        raise ValueError(
-            f"y must be ({n},) integer labels in [0, {c}); "
-            f"got shape {labels.shape} and dtype {labels.dtype}"
-        )
-    if labels.min() < 0 or labels.max() >= c:
-        raise ValueError(
-            f"y must hold labels in [0, {c}); got values from {labels.min()} to {labels.max()}"
-        )
+    labels = _labels(y, n, c)
     arrays = {"W1": W1, "b1": b1, "W2": W2, "b2": b2}
     for name, a in (*arrays.items(), ("X", X)):
         if not np.all(np.isfinite(a)):
