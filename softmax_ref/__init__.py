@@ -24,7 +24,7 @@ __version__ = "0.1.0"
 # Names loaded on first use (PEP 562), so that `import softmax_ref` stays NumPy-only:
 # the estimators import scikit-learn. Add a line per lazily exported name.
 _LAZY = {
-    "Softmax": "softmax_ref.classifier",
+    "Softmax": "softmax_ref.post",
     "SoftmaxClassifier": "softmax_ref.classifier",
     "TwoLayerClassifier": "softmax_ref.two_layer_classifier",
 }

@@ -13,6 +13,7 @@ for finding out which input was to blame.
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Mapping
 from typing import Any
@@ -21,9 +22,14 @@ import numpy as np
 
 __all__ = [
     "as_float_array",
+    "as_generator",
+    "check_bool",
     "check_finite",
+    "check_int",
     "check_labels",
+    "check_number",
     "check_problem",
+    "check_random_state",
     "check_reg",
     "check_two_layer_problem",
     "raise_if_nonfinite",
@@ -79,30 +85,111 @@ def check_reg(reg: Any) -> float:
     return value
 
 
-def check_labels(y: Any, n_samples: int, n_classes: int) -> np.ndarray:
-    """``y`` must be (N,) integers in [0, C); returns it as an intp array."""
+def check_number(
+    name: str,
+    value: Any,
+    *,
+    low: float = -math.inf,
+    low_open: bool = False,
+    high: float = math.inf,
+    high_open: bool = True,
+) -> float:
+    """``value`` must be a finite real number in the interval from ``low`` to ``high``.
+
+    ``low_open`` / ``high_open`` exclude the end point. Bools are not numbers
+    here (``True`` as a learning rate is a mistake, not 1.0).
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(
+            f"{name} must be a real number; got {value!r} of type {type(value).__name__}"
+        )
+    v = float(value)
+    lo_ok = v > low if low_open else v >= low
+    hi_ok = v < high if high_open else v <= high
+    if math.isfinite(v) and lo_ok and hi_ok:
+        return v
+    if math.isinf(high):
+        bound = f"> {low:g}" if low_open else f">= {low:g}"
+        raise ValueError(f"{name} must be a finite number {bound}; got {value!r}")
+    lo = "(" if low_open else "["
+    hi = ")" if high_open else "]"
+    raise ValueError(f"{name} must be in {lo}{low:g}, {high:g}{hi}; got {value!r}")
+
+
+def check_int(name: str, value: Any, low: int) -> int:
+    """``value`` must be an integer (not a bool) ``>= low``; returns a Python int."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(
+            f"{name} must be an integer >= {low}; got {value!r} of type {type(value).__name__}"
+        )
+    if value < low:
+        raise ValueError(f"{name} must be an integer >= {low}; got {value!r}")
+    return int(value)
+
+
+def check_bool(name: str, value: Any) -> bool:
+    """``value`` must be True or False (a NumPy bool too)."""
+    if not isinstance(value, bool | np.bool_):
+        raise TypeError(f"{name} must be True or False; got {value!r}")
+    return bool(value)
+
+
+def check_random_state(random_state: Any, name: str = "random_state") -> None:
+    """``random_state`` must be None, an int (not a bool), a Generator or a RandomState."""
+    if isinstance(random_state, bool) or not (
+        random_state is None
+        or isinstance(random_state, numbers.Integral | np.random.Generator | np.random.RandomState)
+    ):
+        raise TypeError(
+            f"{name} must be None, an int, a numpy Generator or RandomState; got {random_state!r}"
+        )
+
+
+def as_generator(random_state: Any, name: str = "random_state") -> np.random.Generator:
+    """The generator behind ``random_state``.
+
+    None: fresh OS entropy; an int: that seed; a Generator: itself; a
+    RandomState: seeded by one draw from it (scikit-learn's way of consuming one).
+    """
+    check_random_state(random_state, name)
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    if isinstance(random_state, np.random.RandomState):
+        return np.random.default_rng(int(random_state.randint(np.iinfo(np.int32).max)))
+    return np.random.default_rng(None if random_state is None else int(random_state))
+
+
+def check_labels(
+    y: Any, n_samples: int, n_classes: int, *, name: str = "y", rows_of: str = "X"
+) -> np.ndarray:
+    """``y`` must be (N,) integers in [0, C); returns it as an intp array.
+
+    ``name`` and ``rows_of`` name the labels and the samples they belong to in
+    the messages (``y_val`` and ``X_val`` for validation data).
+    """
     try:
         labels = np.asarray(y)
     except Exception as exc:
         raise TypeError(
-            f"y must be an array of integer class labels; could not convert: {exc}"
+            f"{name} must be an array of integer class labels; could not convert: {exc}"
         ) from exc
     if labels.dtype.kind not in "iu":
         raise TypeError(
-            f"y must hold integer class labels in [0, {n_classes}); got dtype {labels.dtype}"
+            f"{name} must hold integer class labels in [0, {n_classes}); got dtype {labels.dtype}"
         )
     if labels.ndim != 1:
-        raise ValueError(f"y must have 1 dimension (N,); got {_describe(labels)}")
+        raise ValueError(f"{name} must have 1 dimension (N,); got {_describe(labels)}")
     if labels.shape[0] != n_samples:
         raise ValueError(
-            f"y must have one label per row of X, shape ({n_samples},); got shape {labels.shape}"
+            f"{name} must have one label per row of {rows_of}, shape ({n_samples},); "
+            f"got shape {labels.shape}"
         )
     low, high = labels.min(), labels.max()
     if low < 0 or high >= n_classes:
         bad = int(np.flatnonzero((labels < 0) | (labels >= n_classes))[0])
         raise ValueError(
-            f"y must hold labels in [0, {n_classes}) for C = {n_classes} classes; "
-            f"got y[{bad}] = {labels[bad]}"
+            f"{name} must hold labels in [0, {n_classes}) for C = {n_classes} classes; "
+            f"got {name}[{bad}] = {labels[bad]}"
         )
     return labels.astype(np.intp, copy=False)
 

@@ -9,10 +9,13 @@ The one convention of the project (see the derivation page of the docs)::
     dL/dW = X^T (P - Y) / N + reg W               Y = one_hot(y), (D, C)
     dL/db = sum_n (P - Y)_n / N                   (C,), the bias is not regularised
 
-Three entry points compute the same numbers by different routes, and the tests
-hold them to each other: :func:`loss` (forward only), :func:`loss_and_grad`
-(the vectorized core) and :func:`loss_and_grad_naive` (loops that follow the
-derivation's case split line by line).
+The gradient is computed by three routes, and the tests hold them to each
+other: :func:`loss_and_grad_naive` (loops that follow the derivation's case
+split line by line), :func:`loss_and_grad_dense` (the textbook matrix form on
+whole (N, C) arrays) and :func:`loss_and_grad` (the fast core: the dense form
+computed in one blocked pass over X, ``softmax_ref/_kernels.py``). :func:`loss`
+is the forward half of the fast core, and :func:`linear_loss_and_grad` its
+params-dict form for the training loop.
 """
 
 from __future__ import annotations
@@ -22,9 +25,18 @@ from typing import Any
 import numpy as np
 
 from softmax_ref._kernels import BlockedSums
+from softmax_ref._types import Params
 from softmax_ref._validation import check_problem, raise_if_nonfinite
 
-__all__ = ["log_softmax", "loss", "loss_and_grad", "loss_and_grad_naive", "softmax"]
+__all__ = [
+    "linear_loss_and_grad",
+    "log_softmax",
+    "loss",
+    "loss_and_grad",
+    "loss_and_grad_dense",
+    "loss_and_grad_naive",
+    "softmax",
+]
 
 
 def _as_logits(F: Any) -> np.ndarray:
@@ -241,6 +253,52 @@ def loss_and_grad(
     return value, dW, db
 
 
+def loss_and_grad_dense(
+    W: Any, b: Any, X: Any, y: Any, reg: float = 0.0
+) -> tuple[np.floating, np.ndarray, np.ndarray]:
+    r"""Loss and gradient in the textbook vectorized form, on whole (N, C) arrays.
+
+    .. math::
+        P = \operatorname{softmax}(XW + b), \qquad
+        \frac{\partial L}{\partial W} = \frac{1}{N} X^\top (P - Y) + \lambda W,
+        \qquad
+        \frac{\partial L}{\partial b} = \frac{1}{N} \sum_{n} (P - Y)_{n}
+
+    with :math:`Y` the one-hot labels: the derivation's matrix form, line for
+    line. It forms the scores and :math:`P - Y` as (N, C) arrays, so its
+    memory grows with N; :func:`loss_and_grad` computes the same numbers in
+    one pass over X in blocks of rows (``softmax_ref/_kernels.py``, an
+    optimisation of this form), and the tests hold the two, and
+    :func:`loss_and_grad_naive`, to each other.
+
+    Args and returns: as :func:`loss_and_grad`: W ``(D, C)``, b ``(C,)``, X
+    ``(N, D)``, y ``(N,)`` in ``[0, C)``, reg :math:`\lambda \ge 0`; returns
+    the loss, dW ``(D, C)`` and db ``(C,)``, float32 when X, W and b are
+    float32, else float64. The same validation and errors.
+
+    Example:
+        >>> import numpy as np
+        >>> L, dW, db = loss_and_grad_dense(np.zeros((2, 2)), np.zeros(2), np.eye(2),
+        ...                                 np.array([0, 1]))
+        >>> round(float(L), 6), dW, db
+        (0.693147, array([[-0.25,  0.25],
+               [ 0.25, -0.25]]), array([0., 0.]))
+    """
+    W, b, X, y, reg = check_problem(W, b, X, y, reg)
+    n, rows = X.shape[0], np.arange(X.shape[0])
+    # Overflow (huge scores) surfaces as a non-finite result, which _check_result reports.
+    with np.errstate(over="ignore", invalid="ignore"):
+        log_p = log_softmax(X @ W + b)  # (N, C), stable: no -log of an underflowed P
+        value = -np.mean(log_p[rows, y]) + 0.5 * reg * np.sum(W * W)
+        G = np.exp(log_p)  # P
+        G[rows, y] -= 1  # P - Y
+        dW = X.T @ G / n + reg * W
+        db = G.sum(axis=0) / n
+    out = W.dtype.type(value)
+    _check_result(out, dW, db, W=W, b=b, X=X)
+    return out, dW, db
+
+
 def loss_and_grad_naive(
     W: Any, b: Any, X: Any, y: Any, reg: float = 0.0
 ) -> tuple[np.floating, np.ndarray, np.ndarray]:
@@ -309,3 +367,28 @@ def loss_and_grad_naive(
         out = (dtype(value), dW.astype(W.dtype), db.astype(W.dtype))
     _check_result(out[0], out[1], out[2], W=W, b=b, X=X)
     return out
+
+
+def linear_loss_and_grad(params: Params, X: Any, y: Any, reg: float = 0.0) -> tuple[float, Params]:
+    r""":func:`loss_and_grad` over a params dict ``{"W": (D, C), "b": (C,)}``.
+
+    .. math::
+        L = \frac{1}{N}\sum_n \Big[\log\sum_j e^{F_{nj}} - F_{n y_n}\Big]
+            + \frac{\lambda}{2}\lVert W\rVert_F^2, \qquad
+        \frac{\partial L}{\partial W} = \frac{1}{N} X^\top (P - Y) + \lambda W, \qquad
+        \frac{\partial L}{\partial b} = \frac{1}{N} \sum_n (P - Y)_n
+
+    with :math:`F = XW + b`, :math:`P = \operatorname{softmax}(F)` and
+    :math:`Y` the one-hot labels, X ``(N, D)`` and y ``(N,)``. This is the
+    form :func:`softmax_ref.training.train` takes: the loss as a Python float,
+    and the grads keyed and shaped like params.
+
+    Example:
+        >>> import numpy as np
+        >>> L, g = linear_loss_and_grad({"W": np.zeros((2, 2)), "b": np.zeros(2)},
+        ...                             np.eye(2), np.array([0, 1]), 0.0)
+        >>> round(L, 6), g["b"]
+        (0.693147, array([0., 0.]))
+    """
+    value, dW, db = loss_and_grad(params["W"], params["b"], X, y, reg)
+    return float(value), {"W": dW, "b": db}

@@ -20,28 +20,20 @@ was the blog post's early-stopping bug; see :mod:`softmax_ref.training`.)
 
 from __future__ import annotations
 
-from collections.abc import Mapping, MutableMapping
-
 import numpy as np
+
+from softmax_ref._types import Grads, Params
+from softmax_ref._validation import check_number
 
 __all__ = ["OPTIMIZERS", "Adam", "GradientDescent", "Momentum", "Nesterov", "make_optimizer"]
 
-Params = MutableMapping[str, np.ndarray]
-Grads = Mapping[str, np.ndarray]
-
 
 def _check_positive(name: str, value: float) -> float:
-    value = float(value)
-    if not (np.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a finite number > 0; got {value!r}")
-    return value
+    return check_number(name, value, low=0, low_open=True)
 
 
 def _check_unit_interval(name: str, value: float) -> float:
-    value = float(value)
-    if not 0 <= value < 1:
-        raise ValueError(f"{name} must be in [0, 1); got {value!r}")
-    return value
+    return check_number(name, value, low=0, high=1)
 
 
 class GradientDescent:

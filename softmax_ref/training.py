@@ -41,29 +41,114 @@ the caller's parameters, and any model holding them, are untouched.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from softmax_ref._types import LossAndGrad, Params, Score
+from softmax_ref._validation import check_bool, check_int, check_number, check_reg
 from softmax_ref.optim import OPTIMIZERS, make_optimizer
 
 __all__ = [
     "SOLVERS",
     "LossAndGrad",
     "Params",
+    "TrainConfig",
     "TrainResult",
     "TrainingDivergedError",
+    "run_training",
     "train",
 ]
 
-Params = dict[str, np.ndarray]
-LossAndGrad = Callable[[Params, np.ndarray, np.ndarray, float], tuple[float, Params]]
-Score = Callable[[Params, np.ndarray, np.ndarray], float]
-
 SOLVERS = (*OPTIMIZERS, "lbfgs")
 """Every solver :func:`train` accepts."""
+
+_FIRST_ORDER = "gd, sgd, momentum, nesterov, adam"
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    r"""The hyperparameters of a training run, validated once, when the config is built.
+
+    :func:`train`, the estimators' ``fit`` and the post's ``Softmax`` all build
+    one, so every rule (ranges, types, which solver allows what) and every
+    message lives here. Values are stored normalised (Python ``float`` /
+    ``int`` / ``bool``, each of shape ``()``); the fields mean what
+    :func:`train`'s arguments of the same names mean, whatever the shapes of
+    the parameters trained (``W`` (D, C) and ``b`` (C,) for the linear model).
+
+    Ranges: ``reg`` :math:`\ge 0`, ``learning_rate`` :math:`> 0`, ``max_iter``,
+    ``n_iter_no_change``, ``patience`` and ``batch_size`` integers :math:`\ge 1`,
+    ``tol`` :math:`\ge 0` or None, ``momentum``, ``beta_1``, ``beta_2`` in
+    :math:`[0, 1)`, ``epsilon`` :math:`> 0`. ``gd`` takes no ``batch_size``,
+    and ``early_stopping`` needs a first-order solver.
+
+    Raises:
+        ValueError, TypeError: naming the field, what it got and what it expects.
+
+    Example:
+        >>> TrainConfig(solver="adam", learning_rate=1e-3).learning_rate
+        0.001
+        >>> try:
+        ...     TrainConfig(momentum=1.0)
+        ... except ValueError as e:
+        ...     print(e)
+        momentum must be in [0, 1); got 1.0
+    """
+
+    solver: str = "gd"
+    reg: float = 0.0
+    learning_rate: float = 1e-2
+    max_iter: int = 200
+    tol: float | None = None
+    n_iter_no_change: int = 10
+    batch_size: int | None = None
+    momentum: float = 0.9
+    beta_1: float = 0.9
+    beta_2: float = 0.999
+    epsilon: float = 1e-8
+    early_stopping: bool = False
+    patience: int = 10
+    restore_best_weights: bool = True
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.solver, str) or self.solver not in SOLVERS:
+            raise ValueError(f"solver must be one of {list(SOLVERS)}; got {self.solver!r}")
+        checked: dict[str, Any] = {
+            "reg": check_reg(self.reg),
+            "learning_rate": check_number(
+                "learning_rate", self.learning_rate, low=0, low_open=True
+            ),
+            "max_iter": check_int("max_iter", self.max_iter, 1),
+            "tol": None if self.tol is None else check_number("tol", self.tol, low=0),
+            "n_iter_no_change": check_int("n_iter_no_change", self.n_iter_no_change, 1),
+            "batch_size": None
+            if self.batch_size is None
+            else check_int("batch_size", self.batch_size, 1),
+            "momentum": check_number("momentum", self.momentum, low=0, high=1),
+            "beta_1": check_number("beta_1", self.beta_1, low=0, high=1),
+            "beta_2": check_number("beta_2", self.beta_2, low=0, high=1),
+            "epsilon": check_number("epsilon", self.epsilon, low=0, low_open=True),
+            "early_stopping": check_bool("early_stopping", self.early_stopping),
+            "patience": check_int("patience", self.patience, 1),
+            "restore_best_weights": check_bool("restore_best_weights", self.restore_best_weights),
+        }
+        if self.solver == "gd" and checked["batch_size"] is not None:
+            raise ValueError(
+                "batch_size must be None for solver='gd' (full-batch gradient descent); "
+                f"got {self.batch_size!r}. Use solver='sgd', 'momentum', 'nesterov' or 'adam' "
+                "for minibatches"
+            )
+        if checked["early_stopping"] and self.solver == "lbfgs":
+            raise ValueError(
+                f"early stopping needs a first-order solver ({_FIRST_ORDER}); "
+                "solver='lbfgs' minimises to the optimum"
+            )
+        for name, value in checked.items():
+            # The dataclass is frozen; this is its constructor storing the normalised values.
+            object.__setattr__(self, name, value)
 
 
 class TrainingDivergedError(FloatingPointError):
@@ -146,14 +231,6 @@ class TrainResult:
 def _snapshot(params: Params) -> Params:
     """Independent copies of the arrays: the update rules modify them in place."""
     return {key: value.copy() for key, value in params.items()}
-
-
-def _check_int(name: str, value: Any, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise TypeError(f"{name} must be an integer >= {low}; got {value!r}")
-    if value < low:
-        raise ValueError(f"{name} must be an integer >= {low}; got {value!r}")
-    return int(value)
 
 
 def _check_params(params: Any) -> Params:
@@ -332,37 +409,95 @@ def train(
         >>> res.params["w"], res.loss_curve   # halfway to 3 at every step
         (array([2.625]), [4.5, 1.125, 0.28125])
     """
-    if solver not in SOLVERS:
-        raise ValueError(f"solver must be one of {list(SOLVERS)}; got {solver!r}")
-    max_iter = _check_int("max_iter", max_iter, 1)
-    n_iter_no_change = _check_int("n_iter_no_change", n_iter_no_change, 1)
-    patience = _check_int("patience", patience, 1)
-    if batch_size is not None:
-        batch_size = _check_int("batch_size", batch_size, 1)
-        if solver == "gd":
-            raise ValueError(
-                "batch_size must be None for solver='gd' (full-batch gradient descent); "
-                f"got {batch_size}. Use solver='sgd' for minibatches"
-            )
-    if solver == "sgd" and batch_size is None:
-        batch_size = min(200, X.shape[0])  # scikit-learn's "auto"
-    if tol is not None and not (math.isfinite(tol) and tol >= 0):
-        raise ValueError(f"tol must be a finite number >= 0 or None; got {tol!r}")
+    validating = X_val is not None or y_val is not None
+    config = TrainConfig(
+        solver=solver,
+        reg=reg,
+        learning_rate=learning_rate,
+        max_iter=max_iter,
+        tol=tol,
+        n_iter_no_change=n_iter_no_change,
+        batch_size=batch_size,
+        momentum=momentum,
+        beta_1=beta_1,
+        beta_2=beta_2,
+        epsilon=epsilon,
+        early_stopping=validating,
+        patience=patience,
+        restore_best_weights=restore_best_weights,
+    )
+    return run_training(
+        loss_and_grad,
+        params,
+        X,
+        y,
+        config,
+        X_val=X_val,
+        y_val=y_val,
+        score=score,
+        rng=rng,
+        verbose=verbose,
+        desc=desc,
+    )
+
+
+def run_training(
+    loss_and_grad: LossAndGrad,
+    params: Params,
+    X: np.ndarray,
+    y: np.ndarray,
+    config: TrainConfig,
+    *,
+    X_val: np.ndarray | None = None,
+    y_val: np.ndarray | None = None,
+    score: Score | None = None,
+    rng: np.random.Generator | None = None,
+    verbose: bool = False,
+    desc: str = "training",
+) -> TrainResult:
+    r"""Minimise ``loss_and_grad`` over ``params`` with the hyperparameters of ``config``.
+
+    :func:`train` with its hyperparameters already validated: the estimators
+    and ``Softmax`` build their :class:`TrainConfig` once and call this.
+    Arguments other than ``config`` and the result are those of :func:`train`;
+    ``config.early_stopping`` must be True exactly when ``X_val`` is given.
+
+    Example:
+        Gradient descent on :math:`L = (w - 3)^2 / 2` (params ``w`` of shape (1,)):
+
+        >>> import numpy as np
+        >>> def lg(p, X, y, reg):
+        ...     return 0.5 * float((p["w"][0] - 3.0) ** 2), {"w": p["w"] - 3.0}
+        >>> config = TrainConfig(learning_rate=0.5, max_iter=2)
+        >>> run_training(lg, {"w": np.zeros(1)}, np.zeros((1, 1)), np.zeros(1, int), config).params
+        {'w': array([2.25])}
+    """
     validating = X_val is not None or y_val is not None
     if validating and (X_val is None or y_val is None or score is None):
         raise ValueError("early stopping needs X_val, y_val and score together")
-    if validating and solver == "lbfgs":
+    if validating != config.early_stopping:
         raise ValueError(
-            "early stopping needs a first-order solver (gd, sgd, momentum, nesterov, adam); "
-            "lbfgs minimises to the optimum"
+            f"config.early_stopping={config.early_stopping} but validation data were "
+            f"{'given' if validating else 'not given'}; set both or neither"
         )
+    solver, reg, max_iter, tol = config.solver, config.reg, config.max_iter, config.tol
+    learning_rate, batch_size = config.learning_rate, config.batch_size
+    n_iter_no_change, patience = config.n_iter_no_change, config.patience
+    restore_best_weights = config.restore_best_weights
+    if solver == "sgd" and batch_size is None:
+        batch_size = min(200, X.shape[0])  # scikit-learn's "auto"
     current = _check_params(params)
     if rng is None:
         rng = np.random.default_rng(0)
     if solver == "lbfgs":
         return _train_lbfgs(loss_and_grad, current, X, y, reg, max_iter, tol, verbose, desc)
     rule = make_optimizer(
-        solver, learning_rate, momentum=momentum, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon
+        solver,
+        learning_rate,
+        momentum=config.momentum,
+        beta_1=config.beta_1,
+        beta_2=config.beta_2,
+        epsilon=config.epsilon,
     )
 
     n = X.shape[0]

@@ -24,28 +24,18 @@ time: the derivation's case splits).
 
 from __future__ import annotations
 
-import numbers
 from typing import Any
 
 import numpy as np
 
 from softmax_ref._validation import (
     TWO_LAYER_KEYS,
+    check_int,
     check_two_layer_problem,
     raise_if_nonfinite,
 )
 
 __all__ = ["init_params", "loss_and_grad", "loss_and_grad_naive", "scores"]
-
-
-def _check_size(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(
-            f"{name} must be an integer >= 1; got {value!r} of type {type(value).__name__}"
-        )
-    if value < 1:
-        raise ValueError(f"{name} must be an integer >= 1; got {value}")
-    return int(value)
 
 
 def init_params(
@@ -93,9 +83,9 @@ def init_params(
         >>> bool(np.all(p["b1"] == 0)) and p["W1"].dtype == np.float64
         True
     """
-    d = _check_size("n_features", n_features)
-    h = _check_size("n_hidden", n_hidden)
-    c = _check_size("n_classes", n_classes)
+    d = check_int("n_features", n_features, 1)
+    h = check_int("n_hidden", n_hidden, 1)
+    c = check_int("n_classes", n_classes, 1)
     dt = np.dtype(dtype)
     if dt not in (np.float32, np.float64):
         raise ValueError(f"dtype must be float32 or float64; got {dt}")

@@ -1,6 +1,6 @@
 r"""The one-hidden-layer ReLU network as a scikit-learn estimator.
 
-:class:`TwoLayerClassifier` is :class:`softmax_ref.classifier.BaseGradientClassifier`
+:class:`TwoLayerClassifier` is :class:`softmax_ref.estimator.BaseGradientClassifier`
 with the network of :mod:`softmax_ref.two_layer` plugged into its three hooks
 (initial parameters, loss and gradient, scores). Everything else (the solvers,
 early stopping, the NaN guard, label handling, predict*, save / load) is the
@@ -14,8 +14,10 @@ from typing import Any
 import numpy as np
 
 from softmax_ref import two_layer
-from softmax_ref.classifier import BaseGradientClassifier, _check_int
-from softmax_ref.training import Params
+from softmax_ref._types import Params
+from softmax_ref._validation import check_int
+from softmax_ref.estimator import BaseGradientClassifier
+from softmax_ref.training import TrainConfig
 
 __all__ = ["TwoLayerClassifier"]
 
@@ -116,13 +118,13 @@ class TwoLayerClassifier(BaseGradientClassifier):
         )
         self.hidden_size = hidden_size
 
-    def _check_hyperparameters(self) -> dict[str, Any]:
-        hp = super()._check_hyperparameters()
-        hp["hidden_size"] = _check_int("hidden_size", self.hidden_size, 1)
-        return hp
+    def _check_hyperparameters(self) -> TrainConfig:
+        config = super()._check_hyperparameters()
+        check_int("hidden_size", self.hidden_size, 1)
+        return config
 
     def _init_params(self, n_features: int, n_classes: int, rng: np.random.Generator) -> Params:
-        hidden = _check_int("hidden_size", self.hidden_size, 1)
+        hidden = check_int("hidden_size", self.hidden_size, 1)
         return two_layer.init_params(n_features, hidden, n_classes, seed=rng)
 
     def _loss_and_grad(

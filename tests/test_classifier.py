@@ -122,7 +122,7 @@ def test_not_fitted():
 
 # --- lbfgs finds scikit-learn's optimum -------------------------------------------------
 
-# The acceptance thresholds. Both solvers stop at a gradient norm of 1e-10;
+# How close to the optimum lbfgs must land. Both solvers stop at a gradient norm of 1e-10;
 # near the optimum f - f* ~ |g|^2 / (2 mu) and |W - W*| ~ |g| / mu, so with the
 # smallest curvature mu >= reg = 0.05 both land far inside these.
 OBJECTIVE_TOL = 1e-9
@@ -389,10 +389,16 @@ X_INF[0, 0] = np.inf
         ({}, (X_OK.astype(str).astype(object) + "x", Y_OK), {}, ValueError, "convert"),
         ({"reg": -1.0}, (X_OK, Y_OK), {}, ValueError, "reg must be a finite number >= 0"),
         ({"solver": "newton"}, (X_OK, Y_OK), {}, ValueError, "solver must be one of"),
-        ({"learning_rate": 0}, (X_OK, Y_OK), {}, ValueError, "learning_rate must be in"),
+        (
+            {"learning_rate": 0},
+            (X_OK, Y_OK),
+            {},
+            ValueError,
+            "learning_rate must be a finite number > 0",
+        ),
         ({"max_iter": 0}, (X_OK, Y_OK), {}, ValueError, "max_iter must be an integer >= 1"),
         ({"max_iter": 1.5}, (X_OK, Y_OK), {}, TypeError, "max_iter"),
-        ({"tol": -1.0}, (X_OK, Y_OK), {}, ValueError, "tol must be in"),
+        ({"tol": -1.0}, (X_OK, Y_OK), {}, ValueError, "tol must be a finite number >= 0"),
         ({"solver": "sgd", "batch_size": 0}, (X_OK, Y_OK), {}, ValueError, "batch_size"),
         ({"solver": "gd", "batch_size": 8}, (X_OK, Y_OK), {}, ValueError, "solver='gd'"),
         ({"momentum": 1.0}, (X_OK, Y_OK), {}, ValueError, "momentum must be in"),
