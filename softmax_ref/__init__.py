@@ -1,10 +1,30 @@
 """softmax-ref: a reference softmax cross-entropy classifier with a hand-derived gradient.
 
 The package imports NumPy only; scikit-learn, SciPy, matplotlib and JAX are
-imported where they are used.
+imported where they are used. ``Softmax`` (the blog post's API) needs nothing
+else; the scikit-learn estimators are loaded on first use.
+
+Calling convention, one per model family:
+
+* the linear model's functions take the parameters as separate arrays first,
+  ``f(W, b, X, y, reg)``, with W (D, C) and b (C,), and return
+  ``(loss, dW, db)`` (:mod:`softmax_ref.loss`, :mod:`softmax_ref.streaming`);
+* the two-layer network's take one ``params`` dict keyed ``W1, b1, W2, b2``,
+  ``f(params, X, y, reg)``, and return ``(loss, grads)`` with ``grads`` keyed
+  like ``params`` (:mod:`softmax_ref.two_layer`);
+* the training loop and the estimators' hooks take the dict form for every
+  model; :func:`softmax_ref.loss.linear_loss_and_grad` is the linear model in
+  that form.
 """
 
-from softmax_ref.loss import log_softmax, loss, loss_and_grad, loss_and_grad_naive, softmax
+from softmax_ref.loss import (
+    log_softmax,
+    loss,
+    loss_and_grad,
+    loss_and_grad_dense,
+    loss_and_grad_naive,
+    softmax,
+)
 from softmax_ref.streaming import loss_and_grad_streaming
 
 __all__ = [
@@ -14,6 +34,7 @@ __all__ = [
     "log_softmax",
     "loss",
     "loss_and_grad",
+    "loss_and_grad_dense",
     "loss_and_grad_naive",
     "loss_and_grad_streaming",
     "softmax",

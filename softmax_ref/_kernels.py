@@ -1,5 +1,8 @@
 """The blocked, threaded kernel behind ``loss_and_grad`` and its streaming form (private).
 
+It is an optimisation of the dense form ``loss_and_grad_dense`` (softmax_ref/loss.py):
+the same formulas, computed in one pass over X in blocks of rows.
+
 Rows of X are processed in blocks. Each block's scores live in one reusable
 buffer laid out class-major, ``S = (X_b W + b)^T`` of shape ``(C, B)``: the
 reductions over classes (row max, sum of exponentials) then run over

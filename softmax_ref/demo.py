@@ -256,6 +256,102 @@ def _fmt(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
 
 
+@dataclass(frozen=True)
+class _Row:
+    """One row of the results table: its label in the terminal and in the docs, and its cells."""
+
+    text: str | None  # None: the row is in the Markdown table only
+    markdown: str
+    post: float | None  # the post's figure, if it reported one
+    cell: Callable[[Reproduction], str]
+
+
+def _number(key: str) -> Callable[[Reproduction], str]:
+    return lambda r: f"{r.numbers[key]:.3f}"
+
+
+def _objective(attribute: str) -> Callable[[Reproduction], str]:
+    return lambda r: f"{getattr(r, attribute):.9f}"
+
+
+# The one spec both tables are rendered from.
+_TABLE = (
+    _Row(
+        "train(): accuracy on all samples",
+        "`train`: accuracy on all samples",
+        POST["train_accuracy"],
+        _number("train_accuracy"),
+    ),
+    _Row(
+        "early stopping, post's code: train acc.",
+        "early stopping as the post ran it (last weights): training accuracy",
+        POST["early_train_accuracy"],
+        _number("early_train_accuracy"),
+    ),
+    _Row(
+        "early stopping, post's code: val. acc.",
+        "early stopping as the post ran it (last weights): validation accuracy",
+        POST["early_val_accuracy"],
+        _number("early_val_accuracy"),
+    ),
+    _Row(
+        "early stopping, best weights: train acc.",
+        "early stopping fixed (best weights): training accuracy",
+        None,
+        _number("fixed_train_accuracy"),
+    ),
+    _Row(
+        "early stopping, best weights: val. acc.",
+        "early stopping fixed (best weights): validation accuracy",
+        None,
+        _number("fixed_val_accuracy"),
+    ),
+    _Row(
+        "lbfgs optimum: accuracy, all samples",
+        "lbfgs optimum: accuracy on all samples",
+        None,
+        _number("optimum_accuracy"),
+    ),
+    _Row(
+        "early stopping: stopped at / best step",
+        "early stopping: stopped at step / best step",
+        None,
+        lambda r: f"{r.early_history.n_iter} / {r.early_history.best_iteration}",
+    ),
+    _Row(None, "objective at the lbfgs optimum", None, _objective("optimum_objective")),
+    _Row(None, "objective at scikit-learn's optimum", None, _objective("sklearn_objective")),
+    _Row(
+        None,
+        f"objective after `train` ({NUM_ITERS} steps)",
+        None,
+        _objective("trained_objective"),
+    ),
+)
+
+
+def _render(results: list[Reproduction], markdown: bool) -> str:
+    """:data:`_TABLE` as aligned text (one column per data set) or as a Markdown table."""
+    names = [r.dataset.name for r in results]
+    if markdown:
+        lines = [
+            "| | post | " + " | ".join(f"`{name}`" for name in names) + " |",
+            "|---|---:|" + "---:|" * len(results),
+        ]
+    else:
+        width = 48
+        head = f"{'':<{width}}{'post':>8}" + "".join(f"{name:>12}" for name in names)
+        lines = [head, "-" * len(head)]
+    for row in _TABLE:
+        cells = [row.cell(r) for r in results]
+        if markdown:
+            lines.append(f"| {row.markdown} | {_fmt(row.post)} | " + " | ".join(cells) + " |")
+        elif row.text is not None:
+            lines.append(
+                f"{row.text:<{width}}{_fmt(row.post):>8}" + "".join(f"{c:>12}" for c in cells)
+            )
+    return "\n".join(lines)
+
+
 def format_table(results: list[Reproduction]) -> str:
     """The post's figures beside ours, one column per data set.
 
@@ -267,37 +363,7 @@ def format_table(results: list[Reproduction]) -> str:
         >>> print(format_table(results).splitlines()[0].strip())
         post       small
     """
-    rows: list[tuple[str, str, float | None]] = [
-        ("train(): accuracy on all samples", "train_accuracy", POST["train_accuracy"]),
-        (
-            "early stopping, post's code: train acc.",
-            "early_train_accuracy",
-            POST["early_train_accuracy"],
-        ),
-        (
-            "early stopping, post's code: val. acc.",
-            "early_val_accuracy",
-            POST["early_val_accuracy"],
-        ),
-        ("early stopping, best weights: train acc.", "fixed_train_accuracy", None),
-        ("early stopping, best weights: val. acc.", "fixed_val_accuracy", None),
-        ("lbfgs optimum: accuracy, all samples", "optimum_accuracy", None),
-    ]
-    numbers = [r.numbers for r in results]
-    width = 48
-    head = f"{'':<{width}}{'post':>8}" + "".join(f"{r.dataset.name:>12}" for r in results)
-    lines = [head, "-" * len(head)]
-    for label, key, post in rows:
-        lines.append(
-            f"{label:<{width}}{_fmt(post):>8}" + "".join(f"{n[key]:>12.3f}" for n in numbers)
-        )
-    lines.append(
-        f"{'early stopping: stopped at / best step':<{width}}{'-':>8}"
-        + "".join(
-            f"{f'{r.early_history.n_iter} / {r.early_history.best_iteration}':>12}" for r in results
-        )
-    )
-    return "\n".join(lines)
+    return _render(results, markdown=False)
 
 
 def format_markdown_table(results: list[Reproduction]) -> str:
@@ -311,57 +377,7 @@ def format_markdown_table(results: list[Reproduction]) -> str:
         >>> print(format_markdown_table(results).splitlines()[0])
         | | post | `small` |
     """
-    rows: list[tuple[str, str, float | None]] = [
-        ("`train`: accuracy on all samples", "train_accuracy", POST["train_accuracy"]),
-        (
-            "early stopping as the post ran it (last weights): training accuracy",
-            "early_train_accuracy",
-            POST["early_train_accuracy"],
-        ),
-        (
-            "early stopping as the post ran it (last weights): validation accuracy",
-            "early_val_accuracy",
-            POST["early_val_accuracy"],
-        ),
-        ("early stopping fixed (best weights): training accuracy", "fixed_train_accuracy", None),
-        ("early stopping fixed (best weights): validation accuracy", "fixed_val_accuracy", None),
-        ("lbfgs optimum: accuracy on all samples", "optimum_accuracy", None),
-    ]
-    numbers = [r.numbers for r in results]
-    lines = [
-        "| | post | " + " | ".join(f"`{r.dataset.name}`" for r in results) + " |",
-        "|---|---:|" + "---:|" * len(results),
-    ]
-    for label, key, post in rows:
-        lines.append(
-            f"| {label} | {_fmt(post)} | " + " | ".join(f"{n[key]:.3f}" for n in numbers) + " |"
-        )
-
-    def row(label: str, cells: list[str]) -> str:
-        return f"| {label} | - | " + " | ".join(cells) + " |"
-
-    lines.append(
-        row(
-            "early stopping: stopped at step / best step",
-            [f"{r.early_history.n_iter} / {r.early_history.best_iteration}" for r in results],
-        )
-    )
-    lines.append(
-        row("objective at the lbfgs optimum", [f"{r.optimum_objective:.9f}" for r in results])
-    )
-    lines.append(
-        row(
-            "objective at scikit-learn's optimum",
-            [f"{r.sklearn_objective:.9f}" for r in results],
-        )
-    )
-    lines.append(
-        row(
-            f"objective after `train` ({NUM_ITERS} steps)",
-            [f"{r.trained_objective:.9f}" for r in results],
-        )
-    )
-    return "\n".join(lines)
+    return _render(results, markdown=True)
 
 
 def _format_objectives(r: Reproduction) -> str:
@@ -417,9 +433,10 @@ def write_figures(results: list[Reproduction], output: Path) -> list[Path]:
         ...     print([path.name for path in write_figures([r], pathlib.Path(tmp))])
         ['small-data.png', 'small-curves.png']
     """
-    from softmax_ref.plotting import _pyplot, plot_curves, plot_data, plot_decision_boundary
+    from softmax_ref._mpl import pyplot
+    from softmax_ref.plotting import plot_curves, plot_data, plot_decision_boundary
 
-    plt = _pyplot()
+    plt = pyplot()
     output.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
 
@@ -609,7 +626,7 @@ def run_demo(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-# --- the one-hidden-layer network (engineer T1) --------------------------------------
+# --- the one-hidden-layer network ----------------------------------------------------
 #
 # The post ends with a network with one hidden layer trained on the same data, whose
 # decision boundaries overfit: with many hidden units and almost no penalty they bend
@@ -705,10 +722,11 @@ def two_layer_figure(r: Reproduction) -> Any:
         ['small: linear, the optimum (reg 0.1)', 'small: two-layer, 100 ReLU units, reg 1e-06']
         >>> import matplotlib.pyplot as plt; plt.close(fig)
     """
-    from softmax_ref.plotting import _pyplot, plot_decision_boundary
+    from softmax_ref._mpl import pyplot
+    from softmax_ref.plotting import plot_decision_boundary
 
     d = r.dataset
-    fig, (left, right) = _pyplot().subplots(1, 2, figsize=(12, 5))
+    fig, (left, right) = pyplot().subplots(1, 2, figsize=(12, 5))
     plot_decision_boundary(
         r.optimum,
         d.X,

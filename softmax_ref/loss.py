@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from softmax_ref._kernels import BlockedSums
+from softmax_ref._sums import mean_and_penalty
 from softmax_ref._types import Params
 from softmax_ref._validation import check_problem, raise_if_nonfinite
 
@@ -131,24 +132,6 @@ def _check_result(
         raise_if_nonfinite(X=X, W=W, b=b)
 
 
-def _mean_and_penalty(
-    sums: BlockedSums, W: np.ndarray, reg: float
-) -> tuple[np.floating, np.ndarray, np.ndarray]:
-    # From the sums over samples to (loss, dW, db); shared with the streaming form.
-    n = sums.n_samples
-    GX, col_sums = sums.grad_sums()
-    # Overflow here (huge W) surfaces as a non-finite result, which the caller reports.
-    with np.errstate(over="ignore", invalid="ignore"):
-        # The loss is a mean over samples, plus the penalty 0.5 reg ||W||^2.
-        data = sums.loss_sum() / n
-        value = W.dtype.type(data + 0.5 * reg * np.sum(W * W, dtype=np.float64))
-        # dW = X^T (P - Y) / N + reg W, from the (C, D) sum; db = sum_n (P - Y)_n / N.
-        dW = np.multiply(W, reg)
-        dW += GX.T / n
-        db = (col_sums / n).astype(W.dtype, copy=False)
-    return value, dW, db
-
-
 def loss(W: Any, b: Any, X: Any, y: Any, reg: float = 0.0) -> np.floating:
     r"""Mean softmax cross-entropy of a linear classifier, plus an L2 penalty on W.
 
@@ -248,7 +231,7 @@ def loss_and_grad(
     # Extra memory: one block of scores and a (C, D) sum per thread, whatever N is.
     sums = BlockedSums(W, b, n_rows=n)
     sums.add(X, y)
-    value, dW, db = _mean_and_penalty(sums, W, reg)
+    value, dW, db = mean_and_penalty(sums, W, reg)
     _check_result(value, dW, db, W=W, b=b, X=X)
     return value, dW, db
 

@@ -13,12 +13,12 @@ figures (``plt.show()`` works); close them with ``plt.close(fig)`` when done.
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
+
+from softmax_ref._mpl import pyplot
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -36,29 +36,10 @@ class _Predictor(Protocol):
     def predict(self, X: np.ndarray) -> Any: ...
 
 
-def _headless() -> bool:
-    if os.environ.get("MPLBACKEND"):
-        return False  # the user chose
-    if sys.platform.startswith("linux"):
-        return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-    return False  # macOS and Windows always have a native backend
-
-
-def _pyplot() -> Any:
-    """matplotlib.pyplot, with the Agg backend selected first when there is no display."""
-    import matplotlib
-
-    if "matplotlib.pyplot" not in sys.modules and _headless():
-        matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def _figure_and_axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
     if ax is not None:
         return ax.get_figure(), ax  # type: ignore[return-value]
-    fig, new_ax = _pyplot().subplots(figsize=figsize)
+    fig, new_ax = pyplot().subplots(figsize=figsize)
     return fig, new_ax
 
 

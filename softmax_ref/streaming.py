@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 
 from softmax_ref._kernels import BlockedSums
+from softmax_ref._sums import mean_and_penalty
 from softmax_ref._validation import check_problem, raise_if_nonfinite
-from softmax_ref.loss import _mean_and_penalty
 
 __all__ = ["loss_and_grad_streaming"]
 
@@ -122,7 +122,7 @@ def loss_and_grad_streaming(
         raise ValueError(
             "blocks must yield at least one (X_block, y_block) pair with rows; got none"
         )
-    value, dW, db = _mean_and_penalty(sums, W_checked, reg_checked)
+    value, dW, db = mean_and_penalty(sums, W_checked, reg_checked)
     if not (np.isfinite(value) and np.isfinite(dW).all() and np.isfinite(db).all()):
         raise_if_nonfinite(W=W_checked, b=b_checked)
     return value, dW, db

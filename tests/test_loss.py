@@ -13,7 +13,8 @@ import pytest
 import softmax_ref as sr
 from verification.tolerances import tolerances_for
 
-ENTRY_POINTS = [sr.loss_and_grad, sr.loss_and_grad_naive]
+# The gradient's three routes: the fast core, the textbook dense form, the loops.
+ENTRY_POINTS = [sr.loss_and_grad, sr.loss_and_grad_dense, sr.loss_and_grad_naive]
 
 
 def random_problem(seed: int, n: int, d: int, c: int, dtype=np.float64, reg: float = 0.1):
@@ -161,24 +162,73 @@ def test_softmax_rows_sum_to_one_and_shift_invariant(seed):
     np.testing.assert_allclose(sr.log_softmax(F + shift), sr.log_softmax(F), atol=1e-10)
 
 
+def assert_routes_agree(a, b, dtype):
+    """Two ``(loss, dW, db)`` of one problem agree to the tolerance table's paths entry."""
+    tol = tolerances_for(dtype)
+    np.testing.assert_allclose(a[0], b[0], rtol=tol.paths_rtol)
+    np.testing.assert_allclose(a[1], b[1], rtol=tol.paths_rtol, atol=tol.paths_atol)
+    np.testing.assert_allclose(a[2], b[2], rtol=tol.paths_rtol, atol=tol.paths_atol)
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("seed", range(3))
 def test_paths_agree(seed, shape, dtype):
-    """loss_and_grad, loss and loss_and_grad_naive give the same numbers."""
-    tol = tolerances_for(dtype)
+    """The three routes (naive, dense, loss_and_grad) and loss give the same numbers."""
     W, b, X, y, reg = random_problem(seed, *shape, dtype=dtype)
-    L, dW, db = sr.loss_and_grad(W, b, X, y, reg)
-    L_naive, dW_naive, db_naive = sr.loss_and_grad_naive(W, b, X, y, reg)
+    fast = sr.loss_and_grad(W, b, X, y, reg)
+    dense = sr.loss_and_grad_dense(W, b, X, y, reg)
+    naive = sr.loss_and_grad_naive(W, b, X, y, reg)
     L_only = sr.loss(W, b, X, y, reg)
-    for out in (L, dW, db, L_naive, dW_naive, db_naive, L_only):
+    for out in (*fast, *dense, *naive, L_only):
         assert out.dtype == dtype
-    assert dW.shape == W.shape
-    assert db.shape == b.shape
-    np.testing.assert_allclose(L, L_naive, rtol=tol.paths_rtol)
-    np.testing.assert_allclose(L, L_only, rtol=tol.paths_rtol)
-    np.testing.assert_allclose(dW, dW_naive, rtol=tol.paths_rtol, atol=tol.paths_atol)
-    np.testing.assert_allclose(db, db_naive, rtol=tol.paths_rtol, atol=tol.paths_atol)
+    for _, dW, db in (fast, dense, naive):
+        assert dW.shape == W.shape
+        assert db.shape == b.shape
+    assert_routes_agree(fast, naive, dtype)
+    assert_routes_agree(dense, naive, dtype)
+    assert_routes_agree(fast, dense, dtype)
+    np.testing.assert_allclose(fast[0], L_only, rtol=tolerances_for(dtype).paths_rtol)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("seed", range(20))
+def test_three_routes_agree_on_many_problems(seed, dtype):
+    """Seeded problems of every size from one sample and one class up, and reg from 0."""
+    rng = np.random.default_rng(seed)
+    n, d, c = int(rng.integers(1, 80)), int(rng.integers(1, 12)), int(rng.integers(1, 8))
+    reg = float(rng.choice([0.0, 1e-3, 0.5]))
+    W, b, X, y, reg = random_problem(seed, n, d, c, dtype=dtype, reg=reg)
+    naive = sr.loss_and_grad_naive(W, b, X, y, reg)
+    assert_routes_agree(sr.loss_and_grad_dense(W, b, X, y, reg), naive, dtype)
+    assert_routes_agree(sr.loss_and_grad(W, b, X, y, reg), naive, dtype)
+
+
+def wrong_dense(flaw):
+    """loss_and_grad_dense with one mistake of the derivation, for the meta-test below."""
+
+    def fn(W, b, X, y, reg=0.0):
+        L, dW, db = sr.loss_and_grad_dense(W, b, X, y, reg)
+        if flaw == "no_reg_in_dW":
+            dW = dW - reg * W
+        elif flaw == "sum_not_mean":
+            dW = dW + (X.shape[0] - 1) * (dW - reg * W)
+        elif flaw == "bias_regularised":
+            db = db + reg * b
+        return L, dW, db
+
+    return fn
+
+
+@pytest.mark.parametrize("flaw", ["no_reg_in_dW", "sum_not_mean", "bias_regularised"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_route_comparison_catches_a_wrong_route(flaw, dtype):
+    """Meta-test: the comparison the three routes pass fails for a route with one mistake."""
+    W, b, X, y, reg = random_problem(7, 30, 4, 3, dtype=dtype, reg=0.1)
+    naive = sr.loss_and_grad_naive(W, b, X, y, reg)
+    assert_routes_agree(sr.loss_and_grad_dense(W, b, X, y, reg), naive, dtype)
+    with pytest.raises(AssertionError):
+        assert_routes_agree(wrong_dense(flaw)(W, b, X, y, reg), naive, dtype)
 
 
 @pytest.mark.parametrize("seed", range(5))

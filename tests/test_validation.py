@@ -11,7 +11,7 @@ import pytest
 
 import softmax_ref as sr
 
-ENTRY_POINTS = [sr.loss, sr.loss_and_grad, sr.loss_and_grad_naive]
+ENTRY_POINTS = [sr.loss, sr.loss_and_grad, sr.loss_and_grad_dense, sr.loss_and_grad_naive]
 
 
 def good():
