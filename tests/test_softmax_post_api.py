@@ -204,3 +204,19 @@ def test_bad_input_is_rejected_before_training(call, exc, match):
         call(s, X, y)
     assert s.W is None
     assert s.b is None
+
+
+@pytest.mark.parametrize(
+    ("y_val", "exc", "match"),
+    [
+        (np.array([0, 1]), ValueError, r"y_val must have one label per row of X_val, shape \(3,\)"),
+        (np.array([0, 1, 7]), ValueError, r"y_val must hold labels in \[0, 2\).*y_val\[2\] = 7"),
+        (np.array([0.0, 1.0, 1.0]), TypeError, "y_val must hold integer class labels"),
+    ],
+)
+def test_bad_validation_labels_are_named_y_val(y_val, exc, match):
+    X, y = np.array([[-2.0], [-1.0], [1.0], [2.0]]), np.array([0, 0, 1, 1])
+    s = Softmax()
+    with pytest.raises(exc, match=match):
+        s.train_early_stopping(X, y, np.array([[-1.5], [0.0], [1.5]]), y_val)
+    assert s.W is None

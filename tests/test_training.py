@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from softmax_ref import training
-from softmax_ref.training import TrainingDivergedError, train
+from softmax_ref.training import TrainConfig, TrainingDivergedError, run_training, train
 
 
 def quad(params, X, y, reg):
@@ -408,3 +408,51 @@ def test_bad_arguments(kwargs, exc, match):
 def test_params_must_be_float_arrays():
     with pytest.raises(TypeError, match=r"params\['w'\] must be a float array"):
         train(quad, {"w": np.zeros(1, dtype=int)}, X1, Y1)
+
+
+# --- the hyperparameters, validated once --------------------------------------------
+
+
+def test_config_is_frozen_and_normalised():
+    config = TrainConfig(learning_rate=np.float32(0.5), max_iter=np.int64(3), reg=1)
+    assert (config.learning_rate, config.max_iter, config.reg) == (0.5, 3, 1.0)
+    assert type(config.max_iter) is int
+    assert type(config.reg) is float
+    with pytest.raises(AttributeError):
+        config.learning_rate = 1.0  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "exc", "message"),
+    [
+        ({"solver": "newton"}, ValueError, "solver must be one of"),
+        ({"reg": -1.0}, ValueError, "reg must be a finite number >= 0"),
+        ({"learning_rate": 0}, ValueError, "learning_rate must be a finite number > 0"),
+        ({"tol": -1.0}, ValueError, "tol must be a finite number >= 0"),
+        ({"momentum": 1.0}, ValueError, r"momentum must be in \[0, 1\)"),
+        ({"epsilon": 0.0}, ValueError, "epsilon must be a finite number > 0"),
+        ({"patience": 0}, ValueError, "patience must be an integer >= 1"),
+        ({"restore_best_weights": 1}, TypeError, "restore_best_weights must be True or False"),
+        ({"solver": "gd", "batch_size": 8}, ValueError, "batch_size must be None for solver='gd'"),
+        ({"solver": "lbfgs", "early_stopping": True}, ValueError, "needs a first-order solver"),
+    ],
+)
+def test_config_rejects_with_the_message_every_entry_point_gives(kwargs, exc, message):
+    """One rule, one message: the config, train() and the estimators say the same thing."""
+    from softmax_ref import SoftmaxClassifier
+
+    with pytest.raises(exc, match=message):
+        TrainConfig(**kwargs)
+    train_kwargs = {k: v for k, v in kwargs.items() if k != "early_stopping"}
+    if "early_stopping" in kwargs:
+        train_kwargs.update(X_val=X1, y_val=Y1, score=lambda p, X, y: 0.0)
+    with pytest.raises(exc, match=message):
+        train(quad, {"w": np.zeros(1)}, X1, Y1, **train_kwargs)
+    with pytest.raises(exc, match=message):
+        SoftmaxClassifier(**kwargs).fit([[0.0], [1.0]], [0, 1])
+
+
+def test_run_training_needs_early_stopping_and_validation_data_together():
+    config = TrainConfig(early_stopping=True)
+    with pytest.raises(ValueError, match=r"config\.early_stopping=True but validation data"):
+        run_training(quad, {"w": np.zeros(1)}, X1, Y1, config)

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import softmax_ref as sr
+from softmax_ref import _validation as checks
 
 ENTRY_POINTS = [sr.loss, sr.loss_and_grad, sr.loss_and_grad_dense, sr.loss_and_grad_naive]
 
@@ -159,3 +160,85 @@ def test_labels_of_any_integer_dtype():
     for dtype in (np.int8, np.uint8, np.int32, np.uint64):
         p["y"] = good()["y"].astype(dtype)
         assert sr.loss(**p) == ref
+
+
+# --- the scalar checkers every module shares ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "value", "exc", "message"),
+    [
+        ({"low": 0, "low_open": True}, 0.0, ValueError, "lr must be a finite number > 0; got 0.0"),
+        ({"low": 0}, -1, ValueError, "lr must be a finite number >= 0; got -1"),
+        ({"low": 0}, float("inf"), ValueError, "lr must be a finite number >= 0; got inf"),
+        ({"low": 0, "high": 1}, 1.0, ValueError, r"lr must be in \[0, 1\); got 1.0"),
+        ({"low": 0, "low_open": True, "high": 1}, 0, ValueError, r"lr must be in \(0, 1\)"),
+        ({"low": 0}, float("nan"), ValueError, "lr must be a finite number >= 0; got nan"),
+        ({"low": 0}, True, TypeError, "lr must be a real number; got True of type bool"),
+        ({"low": 0}, "1", TypeError, "lr must be a real number; got '1' of type str"),
+    ],
+)
+def test_check_number_names_the_value_and_the_range(kwargs, value, exc, message):
+    with pytest.raises(exc, match=message):
+        checks.check_number("lr", value, **kwargs)
+
+
+def test_check_number_accepts_the_ends_it_includes():
+    assert checks.check_number("x", 0, low=0, high=1) == 0.0
+    assert checks.check_number("x", np.float32(0.5), low=0, high=1) == 0.5
+    assert checks.check_number("x", 1, low=0, high=1, high_open=False) == 1.0
+    assert type(checks.check_number("x", np.int64(3), low=0)) is float
+
+
+@pytest.mark.parametrize(
+    ("value", "exc", "message"),
+    [
+        (0, ValueError, "n must be an integer >= 1; got 0"),
+        (2.0, TypeError, "n must be an integer >= 1; got 2.0 of type float"),
+        (True, TypeError, "n must be an integer >= 1; got True of type bool"),
+        (None, TypeError, "n must be an integer >= 1; got None"),
+    ],
+)
+def test_check_int(value, exc, message):
+    with pytest.raises(exc, match=message):
+        checks.check_int("n", value, 1)
+
+
+def test_check_int_returns_a_python_int():
+    out = checks.check_int("n", np.int32(4), 1)
+    assert out == 4
+    assert type(out) is int
+
+
+def test_check_bool():
+    assert checks.check_bool("flag", np.bool_(True)) is True
+    with pytest.raises(TypeError, match="flag must be True or False; got 'yes'"):
+        checks.check_bool("flag", "yes")
+
+
+@pytest.mark.parametrize("bad", [True, "seven", 1.5])
+def test_random_state_of_the_wrong_type(bad):
+    with pytest.raises(TypeError, match="random_state must be None, an int, a numpy Generator"):
+        checks.as_generator(bad)
+
+
+def test_as_generator_draws_from_a_random_state_once():
+    # A RandomState is consumed by exactly one draw; checking it draws nothing.
+    rs, twin = np.random.RandomState(3), np.random.RandomState(3)
+    checks.check_random_state(rs)
+    first = checks.as_generator(rs).integers(1 << 30)
+    expected = np.random.default_rng(int(twin.randint(np.iinfo(np.int32).max))).integers(1 << 30)
+    assert first == expected
+    gen = np.random.default_rng(0)
+    assert checks.as_generator(gen) is gen
+
+
+def test_labels_are_named_as_the_caller_names_them():
+    with pytest.raises(
+        ValueError, match=r"y_val must have one label per row of X_val, shape \(3,\)"
+    ):
+        checks.check_labels(np.zeros(2, int), 3, 2, name="y_val", rows_of="X_val")
+    with pytest.raises(ValueError, match=r"y_val must hold labels in \[0, 2\).*got y_val\[1\] = 5"):
+        checks.check_labels(np.array([0, 5]), 2, 2, name="y_val", rows_of="X_val")
+    with pytest.raises(TypeError, match="y_val must hold integer class labels"):
+        checks.check_labels(np.zeros(2), 2, 2, name="y_val")
