@@ -3,7 +3,7 @@
 ``train DATA --model OUT.npz`` fits a :class:`~softmax_ref.classifier.SoftmaxClassifier`
 to a CSV (features, then the label in the last column unless told otherwise;
 a header row is optional) or an ``.npz`` archive (arrays ``X`` and ``y``) and
-saves it with :meth:`~softmax_ref.classifier.BaseGradientClassifier.save` (no
+saves it with :meth:`~softmax_ref.estimator.BaseGradientClassifier.save` (no
 pickle). ``predict MODEL DATA`` loads it and prints one predicted label per
 line, or with ``--proba`` a CSV of class probabilities. A data file that also
 holds labels (one column more than the model's features) gets its accuracy

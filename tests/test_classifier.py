@@ -581,3 +581,25 @@ def test_load_rejects_malformed_files(tmp_path, corrupt, match):
 def test_load_missing_file(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"no-such\.npz"):
         SoftmaxClassifier.load(tmp_path / "no-such.npz")
+
+
+def test_the_names_classifier_exported_still_resolve_to_one_object_each():
+    """The estimator base, the post's API and persistence live in modules of their own."""
+    import softmax_ref
+    from softmax_ref import classifier, estimator, post, training
+    from softmax_ref.loss import linear_loss_and_grad
+
+    assert classifier.Softmax is post.Softmax is softmax_ref.Softmax
+    assert classifier.BaseGradientClassifier is estimator.BaseGradientClassifier
+    assert classifier.linear_loss_and_grad is linear_loss_and_grad
+    assert classifier.TrainingDivergedError is training.TrainingDivergedError
+    assert issubclass(classifier.ModelFileError, ValueError)
+    assert softmax_ref.SoftmaxClassifier is classifier.SoftmaxClassifier
+    assert set(classifier.__all__) == {
+        "BaseGradientClassifier",
+        "ModelFileError",
+        "Softmax",
+        "SoftmaxClassifier",
+        "TrainingDivergedError",
+        "linear_loss_and_grad",
+    }
