@@ -32,6 +32,10 @@ parameters seen. The blog post kept a reference to arrays that its update then
 changed in place, so it returned the last weights instead; the update rules here
 also work in place, which is why :func:`_snapshot` copies.
 
+**Hyperparameters.** :class:`TrainConfig` states every rule once;
+:func:`train` builds one from its arguments, the estimators and ``Softmax``
+build theirs and call :func:`run_training`.
+
 **Failing.** A loss or gradient that becomes NaN or infinite (too large a
 learning rate, typically) raises :class:`TrainingDivergedError` naming the
 iteration and suggesting a smaller learning rate. Training works on copies, so
@@ -47,6 +51,7 @@ from typing import Any
 
 import numpy as np
 
+from softmax_ref._lbfgs import minimize_lbfgs
 from softmax_ref._types import LossAndGrad, Params, Score
 from softmax_ref._validation import check_bool, check_int, check_number, check_reg
 from softmax_ref.optim import OPTIMIZERS, make_optimizer
@@ -490,7 +495,7 @@ def run_training(
     if rng is None:
         rng = np.random.default_rng(0)
     if solver == "lbfgs":
-        return _train_lbfgs(loss_and_grad, current, X, y, reg, max_iter, tol, verbose, desc)
+        return _train_lbfgs(loss_and_grad, current, X, y, config, verbose, desc)
     rule = make_optimizer(
         solver,
         learning_rate,
@@ -578,75 +583,25 @@ def _train_lbfgs(
     params: Params,
     X: np.ndarray,
     y: np.ndarray,
-    reg: float,
-    max_iter: int,
-    tol: float | None,
+    config: TrainConfig,
     verbose: bool,
     desc: str,
 ) -> TrainResult:
-    """L-BFGS-B on the flattened parameters, with the analytic gradient (``jac=True``)."""
-    from scipy.optimize import minimize
+    """L-BFGS-B (softmax_ref/_lbfgs.py) with this loop's NaN guard and progress bar."""
+    progress = _Progress(verbose, config.max_iter, desc)
 
-    keys = list(params)
-    shapes = [params[k].shape for k in keys]
-    sizes = [params[k].size for k in keys]
-    splits = np.cumsum(sizes)[:-1]
+    def evaluate(p: Params, iteration: int, first: bool) -> tuple[float, Params]:
+        return _evaluate(loss_and_grad, p, X, y, config.reg, iteration, "lbfgs", 0.0, first)
 
-    def unflatten(theta: np.ndarray) -> Params:
-        return {
-            k: part.reshape(s)
-            for k, s, part in zip(keys, shapes, np.split(theta, splits), strict=True)
-        }
-
-    n_evals = 0
-
-    def fun(theta: np.ndarray) -> tuple[float, np.ndarray]:
-        nonlocal n_evals
-        n_evals += 1
-        loss, grads = _evaluate(
-            loss_and_grad,
-            unflatten(theta),
-            X,
-            y,
-            reg,
-            len(loss_curve) + 1,
-            "lbfgs",
-            0.0,
-            n_evals == 1,
-        )
-        return loss, np.concatenate([np.ravel(grads[k]) for k in keys])
-
-    loss_curve: list[float] = []
-    progress = _Progress(verbose, max_iter, desc)
-
-    def callback(intermediate_result: Any) -> None:
-        loss_curve.append(float(intermediate_result.fun))
-        progress.update(float(intermediate_result.fun))
-
-    theta0 = np.concatenate([params[k].ravel() for k in keys]).astype(np.float64)
     try:
-        res = minimize(
-            fun,
-            theta0,
-            method="L-BFGS-B",
-            jac=True,
-            callback=callback,
-            options={
-                "maxiter": max_iter,
-                # As scikit-learn's LogisticRegression: stop on the gradient (gtol),
-                # not on a relative loss change of ~1e-9 that lands short of the optimum.
-                "gtol": 1e-4 if tol is None else tol,
-                "ftol": 64 * np.finfo(np.float64).eps,
-                "maxls": 50,
-            },
-        )
+        out = minimize_lbfgs(evaluate, params, config.max_iter, config.tol, progress.update)
     finally:
         progress.close()
     return TrainResult(
-        params={k: np.array(v) for k, v in unflatten(res.x).items()},
-        n_iter=int(res.nit),
-        loss_curve=loss_curve,
-        converged=bool(res.success),
-        stop_reason=str(res.message),
-        extra={"n_function_evals": n_evals, "final_loss": float(res.fun)},
+        params=out.params,
+        n_iter=out.n_iter,
+        loss_curve=out.loss_curve,
+        converged=out.converged,
+        stop_reason=out.message,
+        extra={"n_function_evals": out.n_evals, "final_loss": out.final_loss},
     )
