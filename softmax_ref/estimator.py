@@ -444,7 +444,7 @@ class BaseGradientClassifier(ClassifierMixin, BaseEstimator):
 
         The archive holds each parameter array with its shape (``param:W``
         (D, C) and ``param:b`` (C,) for :class:`SoftmaxClassifier`), ``classes``
-        (C,), the hyperparameters and the fit's record (see the module's notes).
+        (C,), the hyperparameters and the fit's record (the format: softmax_ref/_persistence.py).
 
         Returns:
             The path written.
