@@ -70,7 +70,7 @@ docs: $(VENV)/.stamp-docs
 # math is typeset; screenshots in build/docs-check/. Needs Debian's chromium
 # (apt-get update && apt-get install -y chromium). Not part of `make test`.
 docs-check: docs $(VENV)/.stamp-dev
-	$(PY) scripts/docs_check.py --site site --out build/docs-check
+	$(PY) scripts/docs_plugins/docs_check.py --site site --out build/docs-check
 
 # Mutation testing of softmax_ref/loss.py (settings: [tool.mutmut] in pyproject.toml).
 # mutmut works in its own copy, mutants/ (git-ignored), started afresh each run so
