@@ -20,9 +20,12 @@ demo: $(VENV)/.stamp-demo,verify
 # Everything CI runs (.ci/run calls exactly this).
 test: $(VENV)/.stamp-dev lint typecheck unit bench-smoke docs
 
+# ruff, then the import contracts of pyproject.toml ([tool.importlinter]; the rules
+# and why: docs/architecture.md). --no-cache: no cache folder left in the tree.
 lint: $(VENV)/.stamp-dev
-	$(BIN)/ruff check softmax_ref verification tests benchmarks
-	$(BIN)/ruff format --check softmax_ref verification tests benchmarks
+	$(BIN)/ruff check softmax_ref verification tests benchmarks scripts
+	$(BIN)/ruff format --check softmax_ref verification tests benchmarks scripts
+	$(BIN)/lint-imports --no-cache
 
 typecheck: $(VENV)/.stamp-dev
 	$(BIN)/mypy
@@ -70,9 +73,10 @@ docs: $(VENV)/.stamp-docs
 # math is typeset; screenshots in build/docs-check/. Needs Debian's chromium
 # (apt-get update && apt-get install -y chromium). Not part of `make test`.
 docs-check: docs $(VENV)/.stamp-dev
-	$(PY) scripts/docs_check.py --site site --out build/docs-check
+	$(PY) scripts/docs_plugins/docs_check.py --site site --out build/docs-check
 
-# Mutation testing of softmax_ref/loss.py (settings: [tool.mutmut] in pyproject.toml).
+# Mutation testing of the gradient's arithmetic, softmax_ref/loss.py and
+# softmax_ref/_kernels.py (settings: [tool.mutmut] in pyproject.toml).
 # mutmut works in its own copy, mutants/ (git-ignored), started afresh each run so
 # no stale cache decides a verdict; prints every mutant that survived. Takes
 # minutes; not part of `make test`. Survivors and why: docs/property-suite.md.

@@ -36,8 +36,8 @@ def _load(path: Path, name: str) -> ModuleType:
     return module
 
 
-hooks = _load(ROOT / "scripts" / "docs_hooks.py", "docs_hooks")
-griffe_rst = _load(ROOT / "scripts" / "griffe_rst_math.py", "griffe_rst_math")
+hooks = _load(ROOT / "scripts" / "docs_plugins" / "docs_hooks.py", "docs_hooks")
+griffe_rst = _load(ROOT / "scripts" / "docs_plugins" / "griffe_rst_math.py", "griffe_rst_math")
 record = _load(DOCS / "examples" / "record.py", "docs_examples_record")
 
 
@@ -239,7 +239,7 @@ def _mini_site(tmp_path: Path, body: str) -> subprocess.CompletedProcess[str]:
             strict: true
             theme: {{name: material, font: false}}
             validation: {{anchors: warn, unrecognized_links: warn}}
-            hooks: [{ROOT / "scripts" / "docs_hooks.py"}]
+            hooks: [{ROOT / "scripts" / "docs_plugins" / "docs_hooks.py"}]
             markdown_extensions:
               - pymdownx.highlight: {{anchor_linenums: true}}
               - pymdownx.superfences

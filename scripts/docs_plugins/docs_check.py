@@ -22,7 +22,8 @@ the DOM, a person checks that the pictures look like typeset mathematics.
 
 Usage::
 
-    python scripts/docs_check.py [--site site] [--out build/docs-check] [--chromium PATH]
+    python scripts/docs_plugins/docs_check.py [--site site] [--out build/docs-check] \
+        [--chromium PATH]
 """
 
 from __future__ import annotations

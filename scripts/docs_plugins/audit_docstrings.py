@@ -35,7 +35,7 @@ An exemption waives shapes or math, never the docstring or the example.
 tests/test_docstrings.py runs this audit and fails on any gap, and on an
 :data:`EXEMPT` entry that names no public object or is not needed.
 
-    python scripts/audit_docstrings.py [--check] [--exemptions]
+    python scripts/docs_plugins/audit_docstrings.py [--check] [--exemptions]
 
 ``--check``: exit with status 1 when anything is missing (the default only
 reports); ``--exemptions``: also list every exempt object and its kind.
@@ -50,7 +50,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("softmax_ref", "verification")
 
 # A shape: a parenthesised tuple of dimension names or sizes with at least one
@@ -338,7 +338,6 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="exit 1 if anything is missing")
     parser.add_argument("--exemptions", action="store_true", help="list exempt objects")
-    parser.add_argument("--all", action="store_true", help=argparse.SUPPRESS)  # the old flag
     args = parser.parse_args(argv)
     found = entries()
     missing = gaps(found)
