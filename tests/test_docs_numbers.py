@@ -235,10 +235,10 @@ def test_where_the_kink_test_is_blind():
         assert (k_h == 0) == (r == Fraction(2, 3))
     _states(
         "verification.md",
-        "$K(h) = J(2h - 3c)/2h$",
-        "changes sign at $c = 2h/3$",
-        "$K(h) = -J(2h - c)/2h$",
-        "from $c = 4h/9$ to $4h/3$ and from $12h/7$ to $2h$",
+        "$K(h) = J(2h - 3t_0)/2h$",
+        "changes sign at $t_0 = 2h/3$",
+        "$K(h) = -J(2h - t_0)/2h$",
+        "from $t_0 = 4h/9$ to $4h/3$ and from $12h/7$ to $2h$",
     )
 
 
@@ -428,8 +428,8 @@ POST_ATTRIBUTION = f"— *{POST_TITLE}*, its gradient code"
         ),
         (
             "verification.md",
-            "changes sign at $c = 2h/3$",
-            "changes sign at $c = h/2$",
+            "changes sign at $t_0 = 2h/3$",
+            "changes sign at $t_0 = h/2$",
             test_where_the_kink_test_is_blind,
         ),
         (
