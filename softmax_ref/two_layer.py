@@ -55,13 +55,15 @@ def init_params(
     **He, not Glorot, and why.** Glorot's variance ``2 / (fan_in + fan_out)``
     is derived for activations symmetric about 0 (tanh), which pass on the
     variance of their input. A ReLU zeroes half of a symmetric input, so the
-    second moment of ``H = relu(Z)`` is half that of ``Z``; He et al. (2015)
-    compensate with a factor 2: ``Var(W1) = 2 / D`` makes each pre-activation
-    ``Z`` have about the variance of one input feature, whatever ``D`` is.
-    ``W2`` feeds the softmax with no ReLU after it, so it takes the same
-    fan-in rule without the factor 2 (gain 1): ``Var(W2) = 1 / H``, which keeps
-    the initial scores O(1) for any hidden size ``H`` (so the initial loss is
-    near ``log C`` and the first gradients are neither saturated nor tiny).
+    second moment of ``relu(Z)`` is half that of ``Z``. With ``Var(W1) = 2 / D``
+    a pre-activation has ``E[Z^2] = (2 / D) sum_d x_d^2``, about twice an input
+    feature's second moment, and ``relu(Z)`` about the feature's own, whatever
+    ``D`` is. He et al. (2015) put the factor 2 on the layer whose input comes
+    out of a ReLU, here ``W2``; with it on ``W1`` and ``Var(W2) = 1 / H`` the
+    scores come out the same, ``E[F^2] = Var(W2) H E[relu(Z)^2]``, about an
+    input feature's second moment for any hidden size ``H`` (so the initial
+    loss is of order ``log C`` and the first gradients are neither saturated
+    nor tiny).
     Biases start at 0; the random ``W1`` already breaks the symmetry between
     hidden units.
 
