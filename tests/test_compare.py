@@ -9,7 +9,7 @@ import pytest
 
 import softmax_ref as sr
 from verification import Report, check, check_softmax
-from verification.compare import softmax_scales
+from verification.models import softmax_scales
 
 # --- a generic model with a closed-form gradient --------------------------------
 
@@ -81,24 +81,26 @@ def test_correct_gradient_at_scores_9_0_passes(label):
     # Scores [[9, 0]]: with label 0 the gradient is tiny (1 - P_0 = 1.2e-4) and a
     # fixed relative threshold on an h = 1e-5 difference is at the mercy of round-off.
     W, b, X, y = np.array([[9.0, 0.0]]), np.zeros(2), np.array([[1.0]]), np.array([label])
-    r = check_softmax(W, b, X, y)
+    r = check_softmax(W, b, X, y, analytic=sr.loss_and_grad)
     assert r.ok, str(r)
     assert {c.verdict for c in r.comparisons} == {"pass"}, str(r)
 
 
 def test_extreme_and_tied_logits_pass():
     for scale in (1e3, 1e5):
-        assert check_softmax(*softmax_problem(seed=3, scale=scale)).ok
+        assert check_softmax(*softmax_problem(seed=3, scale=scale), analytic=sr.loss_and_grad).ok
     W, b, X, y, reg = softmax_problem(seed=4)
     W[:, 1], b[1] = W[:, 0], b[0]  # classes 0 and 1 tie exactly on every sample
-    assert check_softmax(W, b, X, y, reg).ok
+    assert check_softmax(W, b, X, y, reg, analytic=sr.loss_and_grad).ok
 
 
 @pytest.mark.parametrize("seed", range(5))
 def test_correct_softmax_passes_for_any_seed(seed):
     rng = np.random.default_rng(seed)
     n, d, c = (int(v) for v in rng.integers([1, 1, 2], [30, 8, 8]))
-    r = check_softmax(*softmax_problem(seed, n, d, c, reg=float(rng.uniform(0, 2))))
+    r = check_softmax(
+        *softmax_problem(seed, n, d, c, reg=float(rng.uniform(0, 2))), analytic=sr.loss_and_grad
+    )
     assert r.ok, str(r)
     assert r.blame is None
 
@@ -201,7 +203,7 @@ def test_float32_problems_are_checked_against_the_float64_truth():
         a.astype(np.float32) if isinstance(a, np.ndarray) and a.dtype.kind == "f" else a
         for a in softmax_problem(seed=6)
     )
-    r = check_softmax(W, b, X, y, reg)
+    r = check_softmax(W, b, X, y, reg, analytic=sr.loss_and_grad)
     assert r.ok, str(r)
     assert r.dtype == "float32"
     bad = check_softmax(W, b, X, y, reg, analytic=scaled_softmax(np.float32(1.001)))
@@ -272,7 +274,7 @@ EDGE_PROBLEMS = {
 
 @pytest.mark.parametrize("name", sorted(EDGE_PROBLEMS))
 def test_underflow_to_zero_is_not_a_failure(name):
-    r = check_softmax(*EDGE_PROBLEMS[name])
+    r = check_softmax(*EDGE_PROBLEMS[name], analytic=sr.loss_and_grad)
     assert r.ok, str(r)
 
 
@@ -290,7 +292,9 @@ def test_underflow_floor_does_not_hide_a_wrong_gradient():
 
 def test_sampled_mode_covers_every_parameter_and_counts_evaluations():
     W, b, X, y, reg = softmax_problem(n=10, d=6, c=5)
-    r = check_softmax(W, b, X, y, reg, mode="sampled", n_coords=4, seed=3)
+    r = check_softmax(
+        W, b, X, y, reg, mode="sampled", n_coords=4, seed=3, analytic=sr.loss_and_grad
+    )
     assert r.ok
     assert r.n_function_evals == 1 + 6 * 4
     fd_rows = [c for c in r.comparisons if c.pair == ("ANALYTIC", "FD")]
@@ -303,21 +307,25 @@ def test_sampled_mode_covers_every_parameter_and_counts_evaluations():
 
 @pytest.mark.parametrize("shape", [(5, 2, 3), (40, 30, 20)])
 def test_directional_cost_is_independent_of_the_number_of_parameters(shape):
-    r = check_softmax(*softmax_problem(1, *shape), mode="directional", n_directions=3)
+    r = check_softmax(
+        *softmax_problem(1, *shape), mode="directional", n_directions=3, analytic=sr.loss_and_grad
+    )
     assert r.ok, str(r)
     assert r.n_function_evals == 1 + 6 * 3
 
 
 def test_full_mode_counts_six_evaluations_per_entry_plus_one():
     W, b, X, y, reg = softmax_problem(n=5, d=2, c=3)
-    assert check_softmax(W, b, X, y, reg).n_function_evals == 1 + 6 * (W.size + b.size)
+    assert check_softmax(W, b, X, y, reg, analytic=sr.loss_and_grad).n_function_evals == 1 + 6 * (
+        W.size + b.size
+    )
 
 
 def test_seeds_make_sampled_and_directional_checks_reproducible():
     prob = softmax_problem(n=10, d=6, c=5)
     for mode in ("sampled", "directional"):
-        r1 = check_softmax(*prob, mode=mode, seed=5).to_dict()
-        r2 = check_softmax(*prob, mode=mode, seed=5).to_dict()
+        r1 = check_softmax(*prob, mode=mode, seed=5, analytic=sr.loss_and_grad).to_dict()
+        r2 = check_softmax(*prob, mode=mode, seed=5, analytic=sr.loss_and_grad).to_dict()
         assert r1 == r2
 
 
@@ -343,7 +351,7 @@ def test_report_table_json_and_assert_ok():
     with pytest.raises(AssertionError) as excinfo:
         bad.assert_ok()
     assert str(excinfo.value).strip() == text.strip()
-    good = check_softmax(W, b, X, y, reg)
+    good = check_softmax(W, b, X, y, reg, analytic=sr.loss_and_grad)
     assert isinstance(good, Report)
     good.assert_ok()
 
