@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,6 +14,8 @@ import pytest
 import softmax_ref as sr
 from verification import Report, check, check_softmax
 from verification.models import softmax_scales
+
+ROOT = Path(__file__).resolve().parents[1]
 
 # --- a generic model with a closed-form gradient --------------------------------
 
@@ -422,3 +428,54 @@ def test_blog_post_shaped_db_is_a_clear_error():
 
     with pytest.raises(ValueError, match=r"grads\['b'\] of shape \(1, 4\); expected \(4,\)"):
         check_softmax(*softmax_problem(), analytic=blog)
+
+
+# --- the package boundary -----------------------------------------------------------
+
+
+def test_verification_runs_without_importing_softmax_ref():
+    # The arrows run one way: a check of a NumPy gradient written here, through
+    # every public module of verification, must not load softmax_ref.
+    code = textwrap.dedent(
+        """
+        import sys
+        import numpy as np
+        import verification, verification.cli, verification.compare, verification.models
+        import verification.report, verification.strategies, verification.tolerances
+
+        def mine(W, b, X, y, reg):
+            F = X @ W + b
+            P = np.exp(F - F.max(axis=1, keepdims=True))
+            P /= P.sum(axis=1, keepdims=True)
+            G = P.copy()
+            G[np.arange(len(y)), y] -= 1
+            G /= len(y)
+            L = -np.mean(np.log(P[np.arange(len(y)), y])) + 0.5 * reg * np.sum(W * W)
+            return L, X.T @ G + reg * W, G.sum(axis=0)
+
+        rng = np.random.default_rng(0)
+        W, b, X = rng.normal(size=(3, 4)), rng.normal(size=4), rng.normal(size=(5, 3))
+        report = verification.check_softmax(W, b, X, np.array([0, 1, 2, 3, 0]), 0.1, analytic=mine)
+        print(report.ok, sorted(m for m in sys.modules if m.split(".")[0] == "softmax_ref"))
+        """
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout
+    assert out.split() == ["True", "[]"]
+
+
+def test_the_model_checks_need_the_analytic_function():
+    W, b, X, y, reg = softmax_problem()
+    with pytest.raises(TypeError, match="analytic"):
+        check_softmax(W, b, X, y, reg)
+
+
+def test_the_softmax_check_keeps_its_old_import_path():
+    import verification.compare as old_place
+    import verification.models as models
+
+    assert old_place.check_softmax is models.check_softmax
+    assert old_place.softmax_scales is models.softmax_scales
+    with pytest.raises(AttributeError, match="no_such_name"):
+        _ = old_place.no_such_name
