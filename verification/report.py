@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["ANALYTIC", "FD", "JAX", "PAIRS", "Comparison", "Report"]
+__all__ = ["Comparison", "Report"]
 
 ANALYTIC, JAX, FD = "ANALYTIC", "JAX", "FD"
 """The three witnesses, as labelled in every report."""
