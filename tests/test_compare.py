@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -433,36 +432,46 @@ def test_blog_post_shaped_db_is_a_clear_error():
 # --- the package boundary -----------------------------------------------------------
 
 
+_BOUNDARY_PROBE = """
+import sys
+import numpy as np
+{preamble}
+import verification, verification.cli, verification.compare, verification.models
+import verification.report, verification.strategies, verification.tolerances
+
+def mine(W, b, X, y, reg):
+    F = X @ W + b
+    P = np.exp(F - F.max(axis=1, keepdims=True))
+    P /= P.sum(axis=1, keepdims=True)
+    G = P.copy()
+    G[np.arange(len(y)), y] -= 1
+    G /= len(y)
+    L = -np.mean(np.log(P[np.arange(len(y)), y])) + 0.5 * reg * np.sum(W * W)
+    return L, X.T @ G + reg * W, G.sum(axis=0)
+
+rng = np.random.default_rng(0)
+W, b, X = rng.normal(size=(3, 4)), rng.normal(size=4), rng.normal(size=(5, 3))
+report = verification.check_softmax(W, b, X, np.array([0, 1, 2, 3, 0]), 0.1, analytic=mine)
+print(report.ok, sorted(m for m in sys.modules if m.split(".")[0] == "softmax_ref"))
+"""
+
+
+def _boundary_probe(preamble: str = "") -> list[str]:
+    code = _BOUNDARY_PROBE.format(preamble=preamble)
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    return run.stdout.strip().split(maxsplit=1)
+
+
 def test_verification_runs_without_importing_softmax_ref():
     # The arrows run one way: a check of a NumPy gradient written here, through
     # every public module of verification, must not load softmax_ref.
-    code = textwrap.dedent(
-        """
-        import sys
-        import numpy as np
-        import verification, verification.cli, verification.compare, verification.models
-        import verification.report, verification.strategies, verification.tolerances
-
-        def mine(W, b, X, y, reg):
-            F = X @ W + b
-            P = np.exp(F - F.max(axis=1, keepdims=True))
-            P /= P.sum(axis=1, keepdims=True)
-            G = P.copy()
-            G[np.arange(len(y)), y] -= 1
-            G /= len(y)
-            L = -np.mean(np.log(P[np.arange(len(y)), y])) + 0.5 * reg * np.sum(W * W)
-            return L, X.T @ G + reg * W, G.sum(axis=0)
-
-        rng = np.random.default_rng(0)
-        W, b, X = rng.normal(size=(3, 4)), rng.normal(size=4), rng.normal(size=(5, 3))
-        report = verification.check_softmax(W, b, X, np.array([0, 1, 2, 3, 0]), 0.1, analytic=mine)
-        print(report.ok, sorted(m for m in sys.modules if m.split(".")[0] == "softmax_ref"))
-        """
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
-    ).stdout
-    assert out.split() == ["True", "[]"]
+    assert _boundary_probe() == ["True", "[]"]
+    # The probe sees an import of softmax_ref when there is one.
+    ok, loaded = _boundary_probe("import softmax_ref")
+    assert ok == "True"
+    assert "'softmax_ref'" in loaded
 
 
 def test_the_model_checks_need_the_analytic_function():
