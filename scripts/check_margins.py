@@ -20,7 +20,7 @@ import numpy as np
 
 import softmax_ref as sr
 from verification import check_softmax, oracle
-from verification.compare import softmax_scales
+from verification.models import softmax_scales
 from verification.tolerances import tolerances_for
 
 
@@ -72,7 +72,7 @@ def main() -> None:
     for i in range(args.problems):
         family = FAMILIES[i % len(FAMILIES)]
         W, b, X, y, reg = draw(rng, family)
-        report = check_softmax(W, b, X, y, reg)
+        report = check_softmax(W, b, X, y, reg, analytic=sr.loss_and_grad)
         failures += not report.ok
         if not report.ok:
             print(report)

@@ -25,6 +25,7 @@ import time
 import jax
 import numpy as np
 
+from softmax_ref import loss_and_grad
 from verification import check_softmax, oracle
 
 
@@ -100,13 +101,13 @@ def main() -> None:
 
     # 3. the three-way check per problem.
     problems = [problem(rng, *s) for s in shapes]
-    check_softmax(*problems[0])  # the one compile
+    check_softmax(*problems[0], analytic=loss_and_grad)  # the one compile
     print("3. check_softmax per problem (compiled), median and total")
     for mode in ("full", "sampled", "directional"):
         times = []
         for p in problems:
             start = time.perf_counter()
-            report = check_softmax(*p, mode=mode)
+            report = check_softmax(*p, analytic=loss_and_grad, mode=mode)
             times.append(time.perf_counter() - start)
             assert report.ok, str(report)
         print(

@@ -13,10 +13,16 @@ def _demo(args: argparse.Namespace) -> int:
     return run_demo(args)
 
 
+# The function `softmax-ref verify` checks when --analytic is not given: ours.
+# verification never imports softmax_ref, so the default is wired here.
+_DEFAULT_ANALYTIC = "softmax_ref.loss_and_grad"
+
+
 def _verify(args: argparse.Namespace) -> int:
+    from softmax_ref import loss_and_grad
     from verification.cli import run_verify
 
-    return run_verify(args)
+    return run_verify(args, default_analytic=loss_and_grad, default_name=_DEFAULT_ANALYTIC)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,13 +48,10 @@ def build_parser() -> argparse.ArgumentParser:
     verify = sub.add_parser(
         "verify", help="three-way check (analytic, JAX, finite differences) of a gradient"
     )
-    try:
-        # verification/cli.py imports only argparse and numpy at top level.
-        from verification.cli import configure_parser
-    except ImportError:  # the verification engine is not built yet
-        pass
-    else:
-        configure_parser(verify)
+    # verification/cli.py imports only argparse and numpy at top level.
+    from verification.cli import configure_parser as configure_verify
+
+    configure_verify(verify, default_name=_DEFAULT_ANALYTIC)
     verify.set_defaults(func=_verify)
     return parser
 

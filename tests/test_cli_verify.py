@@ -190,3 +190,15 @@ def test_cli_module_imports_only_argparse_and_numpy():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_run_verify_without_a_function_to_check_is_a_usage_error(capsys):
+    # verification/cli.py has no default of its own: softmax_ref's command gives one.
+    import argparse
+
+    from verification.cli import configure_parser, run_verify
+
+    parser = argparse.ArgumentParser()
+    configure_parser(parser)
+    assert run_verify(parser.parse_args(["--count", "1"])) == 2
+    assert "no function to check: pass --analytic MODULE:FUNCTION" in capsys.readouterr().err

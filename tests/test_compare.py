@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import softmax_ref as sr
 from verification import Report, check, check_softmax
-from verification.compare import softmax_scales
+from verification.models import softmax_scales
+
+ROOT = Path(__file__).resolve().parents[1]
 
 # --- a generic model with a closed-form gradient --------------------------------
 
@@ -81,24 +86,26 @@ def test_correct_gradient_at_scores_9_0_passes(label):
     # Scores [[9, 0]]: with label 0 the gradient is tiny (1 - P_0 = 1.2e-4) and a
     # fixed relative threshold on an h = 1e-5 difference is at the mercy of round-off.
     W, b, X, y = np.array([[9.0, 0.0]]), np.zeros(2), np.array([[1.0]]), np.array([label])
-    r = check_softmax(W, b, X, y)
+    r = check_softmax(W, b, X, y, analytic=sr.loss_and_grad)
     assert r.ok, str(r)
     assert {c.verdict for c in r.comparisons} == {"pass"}, str(r)
 
 
 def test_extreme_and_tied_logits_pass():
     for scale in (1e3, 1e5):
-        assert check_softmax(*softmax_problem(seed=3, scale=scale)).ok
+        assert check_softmax(*softmax_problem(seed=3, scale=scale), analytic=sr.loss_and_grad).ok
     W, b, X, y, reg = softmax_problem(seed=4)
     W[:, 1], b[1] = W[:, 0], b[0]  # classes 0 and 1 tie exactly on every sample
-    assert check_softmax(W, b, X, y, reg).ok
+    assert check_softmax(W, b, X, y, reg, analytic=sr.loss_and_grad).ok
 
 
 @pytest.mark.parametrize("seed", range(5))
 def test_correct_softmax_passes_for_any_seed(seed):
     rng = np.random.default_rng(seed)
     n, d, c = (int(v) for v in rng.integers([1, 1, 2], [30, 8, 8]))
-    r = check_softmax(*softmax_problem(seed, n, d, c, reg=float(rng.uniform(0, 2))))
+    r = check_softmax(
+        *softmax_problem(seed, n, d, c, reg=float(rng.uniform(0, 2))), analytic=sr.loss_and_grad
+    )
     assert r.ok, str(r)
     assert r.blame is None
 
@@ -201,7 +208,7 @@ def test_float32_problems_are_checked_against_the_float64_truth():
         a.astype(np.float32) if isinstance(a, np.ndarray) and a.dtype.kind == "f" else a
         for a in softmax_problem(seed=6)
     )
-    r = check_softmax(W, b, X, y, reg)
+    r = check_softmax(W, b, X, y, reg, analytic=sr.loss_and_grad)
     assert r.ok, str(r)
     assert r.dtype == "float32"
     bad = check_softmax(W, b, X, y, reg, analytic=scaled_softmax(np.float32(1.001)))
@@ -272,7 +279,7 @@ EDGE_PROBLEMS = {
 
 @pytest.mark.parametrize("name", sorted(EDGE_PROBLEMS))
 def test_underflow_to_zero_is_not_a_failure(name):
-    r = check_softmax(*EDGE_PROBLEMS[name])
+    r = check_softmax(*EDGE_PROBLEMS[name], analytic=sr.loss_and_grad)
     assert r.ok, str(r)
 
 
@@ -290,7 +297,9 @@ def test_underflow_floor_does_not_hide_a_wrong_gradient():
 
 def test_sampled_mode_covers_every_parameter_and_counts_evaluations():
     W, b, X, y, reg = softmax_problem(n=10, d=6, c=5)
-    r = check_softmax(W, b, X, y, reg, mode="sampled", n_coords=4, seed=3)
+    r = check_softmax(
+        W, b, X, y, reg, mode="sampled", n_coords=4, seed=3, analytic=sr.loss_and_grad
+    )
     assert r.ok
     assert r.n_function_evals == 1 + 6 * 4
     fd_rows = [c for c in r.comparisons if c.pair == ("ANALYTIC", "FD")]
@@ -303,21 +312,25 @@ def test_sampled_mode_covers_every_parameter_and_counts_evaluations():
 
 @pytest.mark.parametrize("shape", [(5, 2, 3), (40, 30, 20)])
 def test_directional_cost_is_independent_of_the_number_of_parameters(shape):
-    r = check_softmax(*softmax_problem(1, *shape), mode="directional", n_directions=3)
+    r = check_softmax(
+        *softmax_problem(1, *shape), mode="directional", n_directions=3, analytic=sr.loss_and_grad
+    )
     assert r.ok, str(r)
     assert r.n_function_evals == 1 + 6 * 3
 
 
 def test_full_mode_counts_six_evaluations_per_entry_plus_one():
     W, b, X, y, reg = softmax_problem(n=5, d=2, c=3)
-    assert check_softmax(W, b, X, y, reg).n_function_evals == 1 + 6 * (W.size + b.size)
+    assert check_softmax(W, b, X, y, reg, analytic=sr.loss_and_grad).n_function_evals == 1 + 6 * (
+        W.size + b.size
+    )
 
 
 def test_seeds_make_sampled_and_directional_checks_reproducible():
     prob = softmax_problem(n=10, d=6, c=5)
     for mode in ("sampled", "directional"):
-        r1 = check_softmax(*prob, mode=mode, seed=5).to_dict()
-        r2 = check_softmax(*prob, mode=mode, seed=5).to_dict()
+        r1 = check_softmax(*prob, mode=mode, seed=5, analytic=sr.loss_and_grad).to_dict()
+        r2 = check_softmax(*prob, mode=mode, seed=5, analytic=sr.loss_and_grad).to_dict()
         assert r1 == r2
 
 
@@ -343,7 +356,7 @@ def test_report_table_json_and_assert_ok():
     with pytest.raises(AssertionError) as excinfo:
         bad.assert_ok()
     assert str(excinfo.value).strip() == text.strip()
-    good = check_softmax(W, b, X, y, reg)
+    good = check_softmax(W, b, X, y, reg, analytic=sr.loss_and_grad)
     assert isinstance(good, Report)
     good.assert_ok()
 
@@ -414,3 +427,64 @@ def test_blog_post_shaped_db_is_a_clear_error():
 
     with pytest.raises(ValueError, match=r"grads\['b'\] of shape \(1, 4\); expected \(4,\)"):
         check_softmax(*softmax_problem(), analytic=blog)
+
+
+# --- the package boundary -----------------------------------------------------------
+
+
+_BOUNDARY_PROBE = """
+import sys
+import numpy as np
+{preamble}
+import verification, verification.cli, verification.compare, verification.models
+import verification.report, verification.strategies, verification.tolerances
+
+def mine(W, b, X, y, reg):
+    F = X @ W + b
+    P = np.exp(F - F.max(axis=1, keepdims=True))
+    P /= P.sum(axis=1, keepdims=True)
+    G = P.copy()
+    G[np.arange(len(y)), y] -= 1
+    G /= len(y)
+    L = -np.mean(np.log(P[np.arange(len(y)), y])) + 0.5 * reg * np.sum(W * W)
+    return L, X.T @ G + reg * W, G.sum(axis=0)
+
+rng = np.random.default_rng(0)
+W, b, X = rng.normal(size=(3, 4)), rng.normal(size=4), rng.normal(size=(5, 3))
+report = verification.check_softmax(W, b, X, np.array([0, 1, 2, 3, 0]), 0.1, analytic=mine)
+print(report.ok, sorted(m for m in sys.modules if m.split(".")[0] == "softmax_ref"))
+"""
+
+
+def _boundary_probe(preamble: str = "") -> list[str]:
+    code = _BOUNDARY_PROBE.format(preamble=preamble)
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    return run.stdout.strip().split(maxsplit=1)
+
+
+def test_verification_runs_without_importing_softmax_ref():
+    # The arrows run one way: a check of a NumPy gradient written here, through
+    # every public module of verification, must not load softmax_ref.
+    assert _boundary_probe() == ["True", "[]"]
+    # The probe sees an import of softmax_ref when there is one.
+    ok, loaded = _boundary_probe("import softmax_ref")
+    assert ok == "True"
+    assert "'softmax_ref'" in loaded
+
+
+def test_the_model_checks_need_the_analytic_function():
+    W, b, X, y, reg = softmax_problem()
+    with pytest.raises(TypeError, match="analytic"):
+        check_softmax(W, b, X, y, reg)
+
+
+def test_the_softmax_check_keeps_its_old_import_path():
+    import verification.compare as old_place
+    import verification.models as models
+
+    assert old_place.check_softmax is models.check_softmax
+    assert old_place.softmax_scales is models.softmax_scales
+    with pytest.raises(AttributeError, match="no_such_name"):
+        _ = old_place.no_such_name

@@ -49,6 +49,8 @@ def test_the_audit_sees_the_public_api():
         "softmax_ref.estimator.BaseGradientClassifier.fit",
         "softmax_ref.post.Softmax.train_early_stopping",
         "verification.compare.check",
+        "verification.models.check_softmax",
+        "verification.report.Report",
         "verification.finite_diff.numerical_gradient",
         "verification.oracle.loss_and_grad",
     } <= names
@@ -66,11 +68,25 @@ def test_every_exemption_names_a_public_object_that_needs_it():
     assert set(audit.EXEMPT) <= set(audit.KINDS)
 
 
+def _module_of(name: str) -> str:
+    # The longest dotted prefix that is a module: "verification.strategies.softmax.Problem.args"
+    # -> "verification.strategies.softmax".
+    parts = name.split(".")
+    module = parts[0]
+    for part in parts[1:-1]:
+        if importlib.util.find_spec(f"{module}.{part}") is None:
+            break
+        module = f"{module}.{part}"
+        if not hasattr(importlib.import_module(module), "__path__"):
+            break  # a module, not a package: the rest is a qualname
+    return module
+
+
 def test_every_counted_example_runs_as_a_doctest():
     """The audit counts ``>>>`` in the source; doctest must collect each of those examples."""
     collected: dict[str, int] = {}
     finder = doctest.DocTestFinder()
-    for module_name in sorted({".".join(e.name.split(".")[:2]) for e in FOUND}):
+    for module_name in sorted({_module_of(e.name) for e in FOUND}):
         module = importlib.import_module(module_name)
         for test in finder.find(module, module_name):
             collected[test.name] = len(test.examples)
@@ -160,6 +176,35 @@ class Rule:
     entries = _audit(source)
     assert entries["synthetic.Rule.step"].missing() == ["example", "shapes"]
     assert "synthetic.Rule._private" not in entries
+
+
+def test_a_method_the_class_example_calls_needs_no_example_of_its_own():
+    source = '''
+__all__ = ["Rule"]
+class Rule:
+    r"""A rule :math:`x`, shape ``(N,)``.
+
+    >>> Rule().step([1.0])
+    [1.0]
+    """
+    def step(self, params):
+        """Update ``params`` of shape ``(N,)``."""
+    def reset(self):
+        """Forget the state of shape ``(N,)``; the class example never calls it."""
+'''
+    entries = _audit(source)
+    assert entries["synthetic.Rule.step"].missing() == []
+    assert entries["synthetic.Rule.reset"].missing() == ["example"]
+    # A mention in the prose is no call: only example lines count.
+    prose_only = source.replace(">>> Rule().step([1.0])\n    [1.0]", "Call step.\n    >>> Rule()")
+    assert _audit(prose_only)["synthetic.Rule.step"].missing() == ["example"]
+
+
+def test_subpackages_are_audited_with_their_dotted_names():
+    names = {e.name for e in FOUND}
+    assert "verification.strategies.softmax.problems" in names
+    assert "verification.strategies.blocks.find_example" in names
+    assert not any(".__init__" in name or ".conftest" in name for name in names)
 
 
 def test_only_names_in_all_are_audited():

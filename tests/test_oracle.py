@@ -24,7 +24,7 @@ def random_problem(seed: int, n: int, d: int, c: int, scale: float = 1.0):
 
 @jax.jit
 def _unpadded(W, b, X, y, reg):
-    """The same formula without padding or masks, straight from DESIGN.md, for comparison."""
+    """The formula of docs/derivation.md without padding or masks, for comparison."""
 
     def f(W, b):
         F = X @ W + b

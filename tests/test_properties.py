@@ -46,7 +46,7 @@ def examples(fraction: float) -> settings:
 
 
 def assert_three_way(problem: Problem, **check_kwargs) -> None:
-    report = check_softmax(*problem.args, **check_kwargs)
+    report = check_softmax(*problem.args, analytic=sr.loss_and_grad, **check_kwargs)
     event(f"family: {problem.family}")
     for c in report.comparisons:
         if "FD" in c.pair:

@@ -43,10 +43,11 @@ import numpy as np
 import pytest
 from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
-from two_layer_support import check_two_layer, two_layer_scales
 
 from softmax_ref import two_layer as tl
+from verification import check_two_layer
 from verification import oracle as jax_oracle
+from verification.models import two_layer_scales
 from verification.strategies import (
     TWO_LAYER_FAMILIES,
     TwoLayerProblem,
@@ -94,7 +95,9 @@ def assert_three_way(problem: TwoLayerProblem, note=event):
     exactly the relu'(0) = 0 convention can give a value that is neither one-sided
     derivative (``test_coincident_kinks_convention_is_no_derivative``).
     """
-    report = check_two_layer(problem.params, problem.X, problem.y, problem.reg)
+    report = check_two_layer(
+        problem.params, problem.X, problem.y, problem.reg, analytic=tl.loss_and_grad
+    )
     note(f"family: {problem.family}")
     for c in report.comparisons:
         # The exact pair compares every entry, kinks included: never merely inconclusive.
@@ -360,7 +363,7 @@ def test_coincident_kinks_convention_is_no_derivative():
     assert (L(0.0) - L(-t)) / t == pytest.approx(-0.5, rel=1e-5)
     _, g = tl.loss_and_grad(p, X, y, 0.0)
     assert g["W1"][0, 0] == 0.0
-    report = check_two_layer(p, X, y, 0.0)
+    report = check_two_layer(p, X, y, 0.0, analytic=tl.loss_and_grad)
     assert (report.ok, report.blame) == (False, "FD")
     assert report.diagnosis.endswith("dW1[0, 0]")
     # exactly the case the property suite lets FD fail on

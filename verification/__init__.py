@@ -1,10 +1,18 @@
 """Verification of hand-derived gradients: a JAX oracle, finite differences, a three-way check.
 
 This package knows nothing of how a gradient was derived: it takes functions and
-arrays. It imports NumPy only at top level; JAX is imported by ``oracle``, which
-:func:`check_softmax` loads when first called.
+arrays, and imports nothing from the code it verifies. It imports NumPy only at
+top level; JAX is imported by ``oracle``, which the model checks load when first
+called.
+
+- :func:`check` (``verification.compare``): the three-way engine, for any model;
+- :func:`check_softmax`, :func:`check_two_layer` (``verification.models``): the
+  engine wired for this project's models, the analytic function an argument;
+- :class:`Report`, :class:`Comparison` (``verification.report``): what a check returns.
 """
 
-from verification.compare import Comparison, Report, check, check_softmax
+from verification.compare import check
+from verification.models import check_softmax, check_two_layer
+from verification.report import Comparison, Report
 
-__all__ = ["Comparison", "Report", "check", "check_softmax"]
+__all__ = ["Comparison", "Report", "check", "check_softmax", "check_two_layer"]

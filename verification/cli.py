@@ -1,11 +1,12 @@
-"""``softmax-ref verify``: the three-way gradient check from the command line.
+"""``softmax-ref verify``: the three-way check of a softmax gradient from the command line.
 
-Checks ``softmax_ref.loss_and_grad`` (or a researcher's own function of the
-same signature, ``--analytic module:function``) on seeded random problems or
-on the arrays of an ``.npz`` file, prints each report and exits 0 when every
-check passes, 1 when any disagrees, 2 on a usage error (bad file, bad
-function). Only argparse and NumPy are imported at top level, so building the
-``softmax-ref`` parser stays cheap; JAX loads when a check runs.
+Checks a function ``(W, b, X, y, reg) -> (loss, dW, db)``, given with
+``--analytic module:function`` or by the program that runs this command as
+its default, on seeded random problems or at the arrays of an ``.npz`` file;
+prints each report and exits 0 when every check passes, 1 when any
+disagrees, 2 on a usage error (bad file, bad function). Only argparse and
+NumPy are imported at top level, so building the ``softmax-ref`` parser stays
+cheap; JAX loads when a check runs.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -26,8 +28,11 @@ class UsageError(Exception):
     """A problem with the command's inputs: reported on stderr, exit status 2."""
 
 
-def configure_parser(parser: argparse.ArgumentParser) -> None:
+def configure_parser(parser: argparse.ArgumentParser, *, default_name: str | None = None) -> None:
     """Add the ``verify`` options to ``parser``.
+
+    ``default_name`` names the function checked when ``--analytic`` is not
+    given (the ``default_analytic`` of :func:`run_verify`), for the help text.
 
     Example:
         >>> p = argparse.ArgumentParser(); configure_parser(p)
@@ -62,9 +67,10 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     how.add_argument(
         "--analytic",
         metavar="MODULE:FUNCTION",
-        help="check your own (W, b, X, y, reg) -> (loss, dW, db) instead of "
-        "softmax_ref.loss_and_grad; MODULE may be a dotted name importable from "
-        "the current directory or a path to a .py file",
+        help="check your own (W, b, X, y, reg) -> (loss, dW, db)"
+        + (f" instead of {default_name}" if default_name else "")
+        + "; MODULE may be a dotted name importable from the current directory or a "
+        "path to a .py file",
     )
     how.add_argument(
         "--mode",
@@ -121,8 +127,11 @@ def random_problem(
     }
 
 
-def load_npz(path: str) -> dict[str, Any]:
-    """The problem stored in ``path``: arrays W, b, X, y and an optional scalar reg.
+def load_point(path: str) -> dict[str, Any]:
+    """The point to check, stored in the ``.npz`` file ``path``: W, b, X, y and an optional reg.
+
+    Returns ``{"W", "b", "X", "y", "reg"}`` with the arrays as stored and
+    ``reg`` a float (0 when the file has none).
 
     Raises:
         UsageError: naming the file and what is wrong with it.
@@ -211,45 +220,67 @@ def _describe(problem: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def run_verify(args: argparse.Namespace) -> int:
+def run_verify(
+    args: argparse.Namespace,
+    *,
+    default_analytic: Callable[..., Any] | None = None,
+    default_name: str | None = None,
+) -> int:
     """Run the checks that ``args`` describe; print the reports; return the exit status.
 
-    ``args`` holds the options of :func:`configure_parser`. Exit status 0 when
-    every check passes, 1 when any disagrees, 2 on a usage error (reported on
-    stderr).
+    ``args`` holds the options of :func:`configure_parser`. The function
+    checked is ``--analytic``'s, else ``default_analytic`` (named
+    ``default_name`` in the output, by default its module and name); with
+    neither, a usage error. Exit status 0 when every check passes, 1 when any
+    disagrees, 2 on a usage error (reported on stderr).
 
     Example:
-        One seeded problem with N=4, D=2, C=3, then the same problem with a
-        gradient that doubles dW, which the check blames on ANALYTIC:
+        A gradient written in a file, checked on one seeded problem with N=4,
+        D=2, C=3; then the same file's gradient with dW doubled, which the
+        check blames on ANALYTIC:
 
+        >>> import pathlib, tempfile
+        >>> tmp = tempfile.TemporaryDirectory(); mine = pathlib.Path(tmp.name) / "mine.py"
+        >>> _ = mine.write_text(
+        ...     "import numpy as np\\n"
+        ...     "def grad(W, b, X, y, reg, factor=1.0):\\n"
+        ...     "    F = X @ W + b\\n"
+        ...     "    P = np.exp(F - F.max(axis=1, keepdims=True))\\n"
+        ...     "    P /= P.sum(axis=1, keepdims=True)\\n"
+        ...     "    G = P.copy(); G[np.arange(len(y)), y] -= 1; G /= len(y)\\n"
+        ...     "    L = -np.mean(np.log(P[np.arange(len(y)), y])) + 0.5 * reg * np.sum(W * W)\\n"
+        ...     "    return L, factor * (X.T @ G + reg * W), G.sum(axis=0)\\n"
+        ...     "def doubled(W, b, X, y, reg):\\n"
+        ...     "    return grad(W, b, X, y, reg, factor=2.0)\\n")
         >>> p = argparse.ArgumentParser(); configure_parser(p)
         >>> small = ["--count", "1", "--n", "4", "--d", "2", "--c", "3"]
-        >>> run_verify(p.parse_args(small))  # doctest: +ELLIPSIS
+        >>> run_verify(p.parse_args([*small, "--analytic", f"{mine}:grad"]))  # doctest: +ELLIPSIS
         == problem 0 (seed 0): N=4 D=2 C=3 reg=0.1 dtype=float64
         three-way gradient check: OK  (mode=full, seed=0, dtype=float64, ...)
         all three agree
         ...
-        1 of 1 checks passed for softmax_ref.loss_and_grad
+        1 of 1 checks passed for ...mine.py:grad
         0
-        >>> import pathlib, tempfile
-        >>> tmp = tempfile.TemporaryDirectory(); mine = pathlib.Path(tmp.name) / "mine.py"
-        >>> _ = mine.write_text(
-        ...     "import softmax_ref\\n"
-        ...     "def grad(W, b, X, y, reg):\\n"
-        ...     "    L, dW, db = softmax_ref.loss_and_grad(W, b, X, y, reg)\\n"
-        ...     "    return L, 2 * dW, db\\n")
-        >>> run_verify(p.parse_args([*small, "--analytic", f"{mine}:grad"]))  # doctest: +ELLIPSIS
+        >>> doubled = p.parse_args([*small, "--analytic", f"{mine}:doubled"])
+        >>> run_verify(doubled)  # doctest: +ELLIPSIS
         == problem 0 (seed 0): N=4 D=2 C=3 reg=0.1 dtype=float64
         three-way gradient check: FAIL  (mode=full, seed=0, dtype=float64, ...)
         ANALYTIC disagrees with JAX and FD, which agree: dW...
-        0 of 1 checks passed for ...mine.py:grad
+        0 of 1 checks passed for ...mine.py:doubled
         1
         >>> tmp.cleanup()
     """
     try:
-        analytic = load_function(args.analytic) if args.analytic else None
+        if args.analytic:
+            analytic = load_function(args.analytic)
+            who = args.analytic
+        elif default_analytic is not None:
+            analytic = default_analytic
+            who = default_name or f"{analytic.__module__}.{analytic.__qualname__}"
+        else:
+            raise UsageError("no function to check: pass --analytic MODULE:FUNCTION")
         if args.npz:
-            problems = [("file " + args.npz, load_npz(args.npz))]
+            problems = [("file " + args.npz, load_point(args.npz))]
         else:
             problems = [
                 (
@@ -258,7 +289,7 @@ def run_verify(args: argparse.Namespace) -> int:
                 )
                 for i in range(args.count)
             ]
-        from verification.compare import check_softmax
+        from verification.models import check_softmax
 
         results = []
         for label, problem in problems:
@@ -284,7 +315,7 @@ def run_verify(args: argparse.Namespace) -> int:
     if args.json:
         doc = {
             "ok": all_ok,
-            "analytic": args.analytic or "softmax_ref.loss_and_grad",
+            "analytic": who,
             "problems": [
                 {"label": label, "problem": _describe(problem), "report": report.to_dict()}
                 for label, problem, report in results
@@ -298,6 +329,5 @@ def run_verify(args: argparse.Namespace) -> int:
             print(report)
             print()
         n_ok = sum(report.ok for _, _, report in results)
-        who = args.analytic or "softmax_ref.loss_and_grad"
         print(f"{n_ok} of {len(results)} checks passed for {who}")
     return EXIT_OK if all_ok else EXIT_DISAGREE

@@ -103,7 +103,6 @@ __all__ = [
 
 # Multiples of the step at which f is evaluated, in the order the values are stored.
 _OFFSETS = np.array([-4.0, -2.0, -1.0, 1.0, 2.0, 4.0])
-EVALS_PER_ENTRY = len(_OFFSETS)
 
 # Points built at once, bounding the memory of the stacked points at ~8 MB.
 _MAX_POINT_ENTRIES = 2**20

@@ -1,7 +1,7 @@
 r"""The oracle: each model's loss restated from the math in ``jax.numpy``, differentiated by JAX.
 
-The softmax loss below is written from the formula in DESIGN.md, not from the
-NumPy code it checks::
+The softmax loss below is written from the formula of docs/derivation.md
+(its summary, "The result"), not from the NumPy code it checks::
 
     F = X W + b                                                  (N, C)
     L = mean_n [ logsumexp(F_n) - F_{n, y_n} ] + 0.5 reg sum(W**2)
@@ -28,7 +28,14 @@ zero rows of W, which add exact zeros to every score and to the penalty.
 Every problem with N <= 32, D <= 8 and C <= 8 therefore shares one compiled
 function.
 
-**Adding a model.** A model is a pure loss ``loss_fn(params, data) -> scalar``
+**Names.** ``<model>_loss_fn(params, data)`` is a model's loss written in
+``jax.numpy`` (:func:`softmax_loss_fn`, :func:`two_layer_loss_fn`); the
+functions of NumPy arrays around it are :func:`loss`, :func:`loss_and_grad`
+and :func:`loss_batch` for the linear softmax model and ``two_layer_loss``,
+``two_layer_loss_and_grad`` and ``two_layer_loss_batch`` for the network.
+``softmax_loss`` is another name of :func:`softmax_loss_fn`.
+
+**Adding a model.** A model is a pure loss ``<model>_loss_fn(params, data) -> scalar``
 over dicts of padded arrays, wrapped in a :class:`JaxLoss` (which jit-compiles
 its value-and-gradient and a batched forward for finite differences), plus a
 small public wrapper that validates and pads the user's arrays and slices the
@@ -58,6 +65,7 @@ __all__ = [
     "pad_to",
     "relu",
     "softmax_loss",
+    "softmax_loss_fn",
     "two_layer_loss",
     "two_layer_loss_and_grad",
     "two_layer_loss_batch",
@@ -206,8 +214,8 @@ class JaxLoss:
 # --- the softmax classifier ---------------------------------------------------
 
 
-def softmax_loss(params: Mapping[str, Any], data: Mapping[str, Any]) -> Any:
-    r"""The softmax cross-entropy loss of DESIGN.md, on padded arrays with masks.
+def softmax_loss_fn(params: Mapping[str, Any], data: Mapping[str, Any]) -> Any:
+    r"""The softmax cross-entropy loss, on padded arrays with masks.
 
     .. math::
         L = \frac{1}{N}\sum_{n} \Big[\operatorname{logsumexp}_j F_{nj} - F_{n y_n}\Big]
@@ -227,7 +235,7 @@ def softmax_loss(params: Mapping[str, Any], data: Mapping[str, Any]) -> Any:
         ...         "row_mask": np.array([True, False]),
         ...         "class_mask": np.array([True, True, False]),
         ...         "n": np.array(1.0), "reg": np.array(0.0)}
-        >>> float(jax.jit(softmax_loss)(params, data))   # jitted, as JaxLoss runs it
+        >>> float(jax.jit(softmax_loss_fn)(params, data))   # jitted, as JaxLoss runs it
         0.6931471805599453
     """
     W, b = params["W"], params["b"]
@@ -240,7 +248,9 @@ def softmax_loss(params: Mapping[str, Any], data: Mapping[str, Any]) -> Any:
     return jnp.sum(per_sample) / data["n"] + 0.5 * data["reg"] * jnp.sum(W * W)
 
 
-_SOFTMAX = JaxLoss(softmax_loss)
+softmax_loss = softmax_loss_fn
+
+_SOFTMAX = JaxLoss(softmax_loss_fn)
 
 
 def _float_array(name: str, value: Any, ndim: int) -> np.ndarray:
@@ -273,7 +283,7 @@ def check_softmax_inputs(
     """Validate a softmax problem for the oracle; return ``(W, b, X, y, reg)``, arrays uncopied.
 
     The oracle validates for itself: JAX clamps or fills out-of-range gathers
-    silently, and verification imports nothing private from softmax_ref.
+    silently, and this package shares no code with the one it checks.
     Messages name the argument, what it got and what was expected.
 
     Example:
@@ -418,9 +428,9 @@ def loss_batch(
     return _SOFTMAX.batch(params, data, chunk=chunk)
 
 
-# --- the one-hidden-layer ReLU network (engineer T1) ----------------------------------
+# --- the one-hidden-layer ReLU network ----------------------------------------------
 #
-# Restated from the issue's math, not from softmax_ref/two_layer.py:
+# Restated from the math of docs/two_layer.md ("The model"), not from the NumPy code:
 #
 #     Z = X W1 + b1     H = relu(Z)     F = H W2 + b2
 #     L = mean_n [ logsumexp(F_n) - F_{n, y_n} ] + 0.5 reg (||W1||^2 + ||W2||^2)
@@ -466,7 +476,7 @@ def two_layer_loss_fn(params: Mapping[str, Any], data: Mapping[str, Any]) -> Any
         \qquad F = \operatorname{relu}(X W_1 + b_1) W_2 + b_2
 
     ``params``: ``W1`` (D', H'), ``b1`` (H',), ``W2`` (H', C'), ``b2`` (C').
-    ``data``: as for :func:`softmax_loss`. Primes mark padded sizes.
+    ``data``: as for :func:`softmax_loss_fn`. Primes mark padded sizes.
 
     Example:
         One sample, one real hidden unit of two, two real classes of three:

@@ -6,8 +6,10 @@ public methods and properties of the classes among them. Each is audited once,
 in the module that defines it; docstrings are read from the source (nothing is
 imported). A docstring must have:
 
-- an example: a ``>>>`` line, for every function, class and method (they run
-  as doctests in ``make test``, so an example is a checked statement);
+- an example: a ``>>>`` line, for every function and class, and for every
+  method the class's own example does not already call (they run as doctests
+  in ``make test``, so an example is a checked statement; a method needs one
+  only where it shows something the class example does not);
 - shapes: an array shape written out in the prose, such as ``(N, D)``,
   ``(C,)`` or ``(..., C)``, or the word ``shape``, for functions, classes and
   methods;
@@ -121,9 +123,9 @@ EXEMPT: dict[str, tuple[str, ...]] = {
     "record": (
         "softmax_ref.datasets.Dataset",
         "softmax_ref.demo.Reproduction",
-        "verification.compare.Report",
-        "verification.strategies.Problem",
-        "verification.strategies.TwoLayerProblem",
+        "verification.report.Report",
+        "verification.strategies.softmax.Problem",
+        "verification.strategies.two_layer.TwoLayerProblem",
     ),
     "validation": ("verification.oracle.check_two_layer_inputs",),
     "plain": (
@@ -131,14 +133,14 @@ EXEMPT: dict[str, tuple[str, ...]] = {
         "softmax_ref.demo.format_markdown_table",
         "softmax_ref.demo.format_table",
         "softmax_ref.demo.format_two_layer",
-        "verification.compare.Comparison.to_dict",
-        "verification.compare.Report.assert_ok",
-        "verification.compare.Report.failures",
-        "verification.compare.Report.ok",
-        "verification.compare.Report.to_dict",
-        "verification.compare.Report.to_json",
-        "verification.strategies.Problem.dtype",
-        "verification.strategies.TwoLayerProblem.dtype",
+        "verification.report.Comparison.to_dict",
+        "verification.report.Report.assert_ok",
+        "verification.report.Report.failures",
+        "verification.report.Report.ok",
+        "verification.report.Report.to_dict",
+        "verification.report.Report.to_json",
+        "verification.strategies.softmax.Problem.dtype",
+        "verification.strategies.two_layer.TwoLayerProblem.dtype",
         "verification.tolerances.tolerances_for",
     ),
 }
@@ -153,6 +155,7 @@ class Entry:
     kind: str  # function, class, method
     doc: str | None
     category: str | None = None  # a key of KINDS, or None
+    shown_by_class: bool = False  # a method that its class's example calls
 
     @property
     def prose(self) -> str:
@@ -177,6 +180,8 @@ class Entry:
     def needs(self) -> list[str]:
         """What the docstring must have: 'docstring', 'example', 'shapes', 'math'."""
         out = ["docstring", "example", "shapes"]
+        if self.shown_by_class:
+            out.remove("example")
         if self.kind in ("function", "class"):
             out.append("math")
         return [what for what in out if what not in self.waived()]
@@ -269,6 +274,18 @@ def _is_cli(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     )
 
 
+def _calls(doc: str, name: str) -> bool:
+    """Whether a ``>>>`` or ``...`` line of ``doc`` uses the attribute ``name`` (``x.name``).
+
+    >>> _calls(">>> r.ok, r.blame", "ok"), _calls("r.ok is True", "ok"), _calls(">>> r.okay", "ok")
+    (True, False, False)
+    """
+    use = re.compile(rf"\.{re.escape(name)}\b")
+    return any(
+        use.search(line) for line in doc.splitlines() if line.strip().startswith((">>>", "..."))
+    )
+
+
 def _listed() -> dict[str, str]:
     return {name: kind for kind, names in EXEMPT.items() for name in names}
 
@@ -301,7 +318,9 @@ def audit_source(source: str, module: str, listed: dict[str, str] | None = None)
                     item, ast.FunctionDef | ast.AsyncFunctionDef
                 ) and not item.name.startswith("_"):
                     name = f"{module}.{node.name}.{item.name}"
-                    out.append(entry(name, "method", item, "cli" if _is_cli(item) else None))
+                    method = entry(name, "method", item, "cli" if _is_cli(item) else None)
+                    method.shown_by_class = _calls(ast.get_docstring(node) or "", item.name)
+                    out.append(method)
     return out
 
 
@@ -309,10 +328,13 @@ def entries(root: Path = ROOT, packages: Iterable[str] = PACKAGES) -> list[Entry
     """Every public function, class and method of ``packages``, once (where it is defined)."""
     out: list[Entry] = []
     for package in packages:
-        for path in sorted((root / package).glob("*.py")):
-            if path.name.startswith("_"):
+        # Subpackages too (verification.strategies); a module or package whose
+        # name starts with "_" is private.
+        for path in sorted((root / package).rglob("*.py")):
+            parts = path.relative_to(root).with_suffix("").parts
+            if any(part.startswith("_") for part in parts[1:]):
                 continue
-            out += audit_source(path.read_text(encoding="utf-8"), f"{package}.{path.stem}")
+            out += audit_source(path.read_text(encoding="utf-8"), ".".join(parts))
     return out
 
 

@@ -3,8 +3,8 @@
 Each mutant is the real ``softmax_ref.two_layer.loss_and_grad`` with one line
 of its source changed (so the mutants follow the code: if a targeted line is
 edited, the mutation no longer applies and these tests fail, loudly). The
-harness is the generic ``verification.check``, unchanged, wired by
-``tests/two_layer_support.check_two_layer``.
+harness is ``verification.check_two_layer``, the generic
+``verification.check`` wired to the network's oracle.
 
 For every mutant and every problem where its flaw shows, in each of the
 check's three modes, the report must fail with blame "ANALYTIC"; the correct
@@ -23,10 +23,8 @@ import textwrap
 import numpy as np
 import pytest
 
-# tests/ is on sys.path: pytest puts the directory of tests/conftest.py there.
-from two_layer_support import check_two_layer
-
 from softmax_ref import two_layer as tl
+from verification import check_two_layer
 from verification.strategies import place_kinks
 
 SOURCE = textwrap.dedent(inspect.getsource(tl.loss_and_grad))
@@ -181,7 +179,7 @@ def test_unmutated_copy_is_the_original():
 @pytest.mark.parametrize("problem", sorted(PROBLEMS))
 @pytest.mark.parametrize("mode", MODES)
 def test_correct_backward_pass_passes(problem, mode):
-    r = check_two_layer(*PROBLEMS[problem], mode=mode)
+    r = check_two_layer(*PROBLEMS[problem], analytic=tl.loss_and_grad, mode=mode)
     assert r.ok, str(r)
     assert r.blame is None
     if problem.startswith("kinks") and mode == "full":

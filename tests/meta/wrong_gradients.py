@@ -3,8 +3,8 @@
 Each entry is a function with ``softmax_ref.loss_and_grad``'s signature,
 ``(W, b, X, y, reg) -> (loss, dW, db)``, that gets something wrong the way a
 hand derivation does. :func:`derive` is the derivation written once from the
-math (DESIGN.md), with a switch per flaw; with no flaw it is correct, and
-``test_mutants.py`` shows the check passes it, so every failure of a mutant is
+math (docs/derivation.md, "The result"), with a switch per flaw; with no flaw
+it is correct, and ``test_mutants.py`` shows the check passes it, so every failure of a mutant is
 due to its flaw alone.
 
 ``CATALOG`` maps a name to ``(function, what is wrong, consistent)``, where

@@ -1,0 +1,108 @@
+"""Hypothesis strategies of problems for the three-way check, one per family of hard cases.
+
+- :mod:`verification.strategies.blocks`: the building blocks every model's
+  strategies share (shapes, bounded read-only arrays, labels, reg) and
+  :func:`find_example`;
+- :mod:`verification.strategies.softmax`: the linear softmax model's
+  :class:`Problem` and its families (:data:`FAMILIES`, :func:`problems`);
+- :mod:`verification.strategies.two_layer`: the one-hidden-layer network's
+  :class:`TwoLayerProblem` and its families (:data:`TWO_LAYER_FAMILIES`,
+  :func:`two_layer_problems`).
+
+A problem is a frozen dataclass that remembers its family, so that a failing
+report names the kind of case it came from, and whose ``repr`` is code that
+rebuilds it exactly (for pinning a counterexample with ``@example``). A new
+model adds a module here with its problem class, its families and a registry
+like :data:`FAMILIES`, built from the blocks. Every name is importable from
+this package as well as from its module.
+"""
+
+from verification.strategies.blocks import (
+    LARGE_REG,
+    MAX_C,
+    MAX_D,
+    MAX_N,
+    MIN_MAGNITUDE,
+    dims,
+    find_example,
+    float_arrays,
+    labels,
+    regs,
+)
+from verification.strategies.softmax import (
+    B_BOUND,
+    EXTREME_SCALE,
+    FAMILIES,
+    W_BOUND,
+    X_BOUND,
+    Problem,
+    absent_class_problems,
+    extreme_problems,
+    float32_problems,
+    large_reg_problems,
+    ordinary_problems,
+    problems,
+    single_feature_problems,
+    single_sample_problems,
+    tied_problems,
+)
+from verification.strategies.two_layer import (
+    MAX_H,
+    TWO_LAYER_FAMILIES,
+    TwoLayerProblem,
+    place_kinks,
+    two_layer_dead_unit_problems,
+    two_layer_dims,
+    two_layer_float32_problems,
+    two_layer_kink_problems,
+    two_layer_large_reg_problems,
+    two_layer_near_kink_problems,
+    two_layer_ordinary_problems,
+    two_layer_problems,
+    two_layer_single_sample_problems,
+    two_layer_square_problems,
+    z_signs_are_robust,
+)
+
+__all__ = [
+    "B_BOUND",
+    "EXTREME_SCALE",
+    "FAMILIES",
+    "LARGE_REG",
+    "MAX_C",
+    "MAX_D",
+    "MAX_H",
+    "MAX_N",
+    "MIN_MAGNITUDE",
+    "TWO_LAYER_FAMILIES",
+    "W_BOUND",
+    "X_BOUND",
+    "Problem",
+    "TwoLayerProblem",
+    "absent_class_problems",
+    "dims",
+    "extreme_problems",
+    "find_example",
+    "float32_problems",
+    "float_arrays",
+    "labels",
+    "large_reg_problems",
+    "ordinary_problems",
+    "place_kinks",
+    "problems",
+    "regs",
+    "single_feature_problems",
+    "single_sample_problems",
+    "tied_problems",
+    "two_layer_dead_unit_problems",
+    "two_layer_dims",
+    "two_layer_float32_problems",
+    "two_layer_kink_problems",
+    "two_layer_large_reg_problems",
+    "two_layer_near_kink_problems",
+    "two_layer_ordinary_problems",
+    "two_layer_problems",
+    "two_layer_single_sample_problems",
+    "two_layer_square_problems",
+    "z_signs_are_robust",
+]
