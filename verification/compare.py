@@ -84,9 +84,9 @@ GradFn = Callable[[dict[str, np.ndarray]], tuple[Any, Mapping[str, Any]]]
 
 
 def __getattr__(name: str) -> Any:
-    # The softmax check and its scales were defined here before verification.models
-    # held every model's check; this keeps ``verification.compare.check_softmax`` and
-    # ``verification.compare.softmax_scales`` working without an import cycle.
+    # ``verification.compare.check_softmax`` and ``softmax_scales`` stay importable
+    # from here; they live in verification.models, which imports this module, so
+    # they are looked up on first use rather than imported at the top.
     if name in ("check_softmax", "softmax_scales"):
         from verification import models
 
