@@ -36,7 +36,7 @@ unit: $(VENV)/.stamp-dev
 # The suite again under another XLA instruction set and one thread of the fast core:
 # a test that compares digits the machine moves fails here, not on a user's machine.
 # All of it, not a list: nearly every test reads numbers from JAX or the BLAS GEMMs of
-# loss_and_grad (about 4 minutes on 2 cores). OPENBLAS_* stay as the machine sets them.
+# loss_and_grad (1 to 4 minutes on 2 cores, with the load). OPENBLAS_* stay as the machine sets them.
 unit-portable: $(VENV)/.stamp-dev
 	CI=$${CI:-true} XLA_FLAGS=--xla_cpu_max_isa=SSE4_2 SOFTMAX_REF_NUM_THREADS=1 $(BIN)/pytest -q
 
