@@ -371,9 +371,96 @@ def test_recorded_example_output_is_current(example, monkeypatch):
     monkeypatch.chdir(ROOT)
     status, text = example.run()
     assert status == example.expected_status
-    assert example.out.read_text(encoding="utf-8") == text, (
-        f"{example.out.relative_to(ROOT)} is stale: run python docs/examples/record.py"
+    found = record.differences(example.out.read_text(encoding="utf-8"), text)
+    assert found == [], (
+        f"{example.out.relative_to(ROOT)} is stale: run python docs/examples/record.py\n"
+        + "\n".join(found)
     )
+
+
+RECORDED = (DOCS / "examples" / "wrong_gradient.out").read_text(encoding="utf-8")
+
+# What `XLA_FLAGS=--xla_cpu_max_isa=SSE4_2 python docs/examples/wrong_gradient.py`
+# printed for the lines it changes: another instruction set, other last digits, and
+# in passing rows another entry where the noise is largest.
+SSE4_2_LINES = {
+    "loss      ANALYTIC vs JAX": "loss      ANALYTIC vs JAX  pass     4.44e-16     1.68e-16     "
+    "4.14e-13  loss      2.6357063237519016e+00   2.6357063237519021e+00   -",
+    "dW        ANALYTIC vs FD": "dW        ANALYTIC vs FD   FAIL     2.00e-01     1.73e+00     "
+    "1.12e-10  dW[1, 0]  6.4375700362214472e-01   4.6155586728931242e-01   "
+    "4.6155586728941628e-01",
+    "db        ANALYTIC vs FD": "db        ANALYTIC vs FD   pass     1.32e-13     3.70e-12     "
+    "7.64e-11  db[3]     1.0330005823922890e-01   1.0330005823922891e-01   "
+    "1.0330005823909720e-01",
+    "dW        JAX vs FD": "dW        JAX vs FD        pass     7.84e-13     3.81e-11     "
+    "1.12e-10  dW[1, 2]  -2.0630978196484234e-01  -1.4015697978332042e-01  "
+    "-1.4015697978253658e-01",
+}
+
+
+def _replace_line(text: str, start: str, line: str) -> str:
+    lines = text.splitlines()
+    (i,) = [k for k, old in enumerate(lines) if old.startswith(start)]
+    lines[i] = line
+    return "\n".join(lines) + "\n"
+
+
+def test_recorded_output_accepts_what_another_instruction_set_prints():
+    text = RECORDED
+    for start, line in SSE4_2_LINES.items():
+        text = _replace_line(text, start, line)
+    assert text != RECORDED
+    assert record.differences(RECORDED, text) == []
+
+
+def _changed(old: str, new: str) -> str:
+    assert RECORDED.count(old) >= 1, old
+    return RECORDED.replace(old, new, 1)
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        # a verdict, in the table and in the summary
+        ("JAX  pass     4.44e-16", "JAX  FAIL     4.44e-16"),
+        ("ok:        False", "ok:        True"),
+        ("check: FAIL", "check: OK"),
+        # an index: the diagnosis, a failing row's entry, a passing row's quantity
+        ("which agree: dW[2, 1]", "which agree: dW[2, 0]"),
+        ("1.12e-10  dW[1, 0]", "1.12e-10  dW[1, 1]"),
+        ("1.37e-13  db[2]", "1.37e-13  dW[2]"),
+        # a count, a label
+        ("97 function evaluations", "98 function evaluations"),
+        ("blame:     ANALYTIC", "blame:     JAX"),
+        ("db        ANALYTIC vs FD", "db        JAX vs FD     "),
+        # values beyond their tolerance: a loss by 1e-11 (paths: 2.7e-12), an FD value
+        # by 1e-9 (two bounds: 2.2e-10), a failing error by two printed units, a bound
+        ("2.6357063237519016e+00", "2.6357063237619016e+00"),
+        ("4.6155586728934339e-01", "4.6155586828934339e-01"),
+        (
+            "FAIL     2.00e-01     1.73e+00     1.12e-10",
+            "FAIL     2.02e-01     1.73e+00     1.12e-10",
+        ),
+        (
+            "FAIL     2.00e-01     1.73e+00     1.12e-10",
+            "FAIL     2.00e-01     1.80e+00     1.12e-10",
+        ),
+        ("4.14e-13", "4.20e-13"),
+        (
+            "1.37e-13  db[2]     -1.5680646333030474e-01",
+            "1.37e-13  db[2]     -1.5680646334030474e-01",
+        ),
+    ],
+)
+def test_recorded_output_comparison_fails_on_a_real_change(old, new):
+    """Meta-test: the tolerance the comparison allows hides no change that matters."""
+    found = record.differences(RECORDED, _changed(old, new))
+    assert len(found) == 1, found
+
+
+def test_recorded_output_comparison_fails_on_a_line_more_or_less():
+    assert record.differences(RECORDED, RECORDED + "one more\n") != []
+    assert record.differences(RECORDED, RECORDED.replace("\n\n", "\n", 1)) != []
 
 
 def test_worked_example_is_caught_for_the_reason_the_page_gives():

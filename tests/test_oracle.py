@@ -137,15 +137,26 @@ def test_inputs_are_not_modified():
         np.testing.assert_array_equal(a, c)
 
 
-def test_shapes_in_one_bucket_share_one_compiled_function():
+def test_shapes_in_one_bucket_share_one_compiled_function(monkeypatch):
     # Compiling costs ~1000 calls (scripts/oracle_timing.py); all small problems
     # must reuse one compiled function, or a property suite spends its time compiling.
-    compiled = oracle._SOFTMAX._value_and_grad
+    # jax.jit runs the Python function only when it traces (compiles) a new shape,
+    # so a loss that counts its calls counts the compilations.
+    traces = []
+
+    def counted(params, data):
+        traces.append(data["X"].shape)
+        return oracle.softmax_loss(params, data)
+
+    monkeypatch.setattr(oracle, "_SOFTMAX", oracle.JaxLoss(counted))
     oracle.loss_and_grad(*random_problem(0, 2, 2, 2))
-    before = compiled._cache_size()
+    assert len(traces) == 1
     for shape in [(1, 1, 2), (5, 3, 4), (20, 6, 6), (32, 8, 8), (7, 8, 3)]:
         oracle.loss_and_grad(*random_problem(1, *shape))
-    assert compiled._cache_size() == before
+    assert len(traces) == 1, traces
+    # The count sees a compilation when there is one: a shape in the next bucket.
+    oracle.loss_and_grad(*random_problem(2, 33, 2, 2))
+    assert len(traces) == 2, traces
 
 
 @pytest.mark.parametrize(
