@@ -197,12 +197,19 @@ def loss_and_grad(
     larger than the cache, or an ``np.memmap`` larger than memory, streams
     through (give X the dtype of W, or validation converts all of X first).
     Data that arrives in pieces: :func:`softmax_ref.loss_and_grad_streaming`.
-    Threads: ``$SOFTMAX_REF_NUM_THREADS`` (default min(2, cores)); block
-    size: ``$SOFTMAX_REF_BLOCK_BYTES`` of X (default by the width of X). For
-    one setting of both, results are bitwise identical from run to run.
-    While a call of several blocks runs, NumPy's BLAS is held at one thread
-    (process-wide, restored after): the threads over blocks do the parallel
-    work, without a BLAS barrier per block.
+    Threads: ``$SOFTMAX_REF_NUM_THREADS`` (default min(2, cores) for
+    X narrower than 256 columns, else 1: there the GEMMs dominate and BLAS
+    threads them); block size: ``$SOFTMAX_REF_BLOCK_BYTES`` of X (default by
+    the width of X).
+
+    Determinism: for one setting of both and one BLAS thread count, results
+    are bitwise identical from call to call, also when several Python
+    threads call at the same time (the calls share no mutable state and
+    change no process-wide setting). NumPy's BLAS runs at the thread count
+    the caller set (process-wide; ``threadpoolctl.threadpool_limits`` or
+    ``OPENBLAS_NUM_THREADS`` set it); OpenBLAS's GEMMs can round differently
+    at another count, so changing it can move the last bits (about 1e-16
+    relative), never more than the tolerances of the paths.
 
     Args:
         W: weights, shape ``(D, C)``.
