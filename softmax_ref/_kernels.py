@@ -43,6 +43,8 @@ __all__ = [
     "BlockedSums",
     "default_block_rows",
     "default_threads",
+    "one_block",
+    "one_block_sums",
 ]
 
 #: Environment variables overriding the defaults, read at each call so that a
@@ -167,6 +169,88 @@ def _run_length(n_classes: int) -> int:
     return max(1, int(np.log(np.finfo(np.float64).max) / np.log(n_classes)) - 1)
 
 
+def _block(
+    WT: np.ndarray,
+    b: np.ndarray,
+    Xb: np.ndarray,
+    yb: np.ndarray,
+    S: np.ndarray,
+    m: np.ndarray,
+    s: np.ndarray,
+    grad: bool,
+) -> float:
+    """The arithmetic of one block, the only place it is written (both routes use it).
+
+    ``Xb`` (B, D), ``yb`` (B,), ``WT`` = W^T (C, D); scratch ``S`` (C, B) and
+    ``m``, ``s`` (B,) in W's dtype. Returns ``sum_n [logsumexp(F_n) - F_{n,y_n}]``
+    over the block (float64) and, when ``grad``, leaves ``(P - Y)^T`` in ``S``.
+    The caller sets np.errstate (overflow is reported through the result).
+    """
+    n_classes, nb = S.shape
+    # S = (X_b W + b)^T, class-major: row c holds class c's score for every sample.
+    np.matmul(WT, Xb.T, out=S)
+    S += b[:, None]
+    # Shift each sample's scores by their max m_n: softmax is unchanged and exp
+    # cannot overflow.
+    np.maximum.reduce(S, axis=0, out=m)
+    S -= m
+    # F_{n,y_n} - m_n, read before S is overwritten: entry (y_n, n) of S.
+    at_label = yb * nb + _arange(nb, 1)
+    S_flat = S.reshape(-1)
+    shifted_y = S_flat[at_label]
+    # loss_n = log s_n - (F_{n,y_n} - m_n), s_n = sum_j exp(F_nj - m_n), in float64.
+    np.exp(S, out=S)
+    np.add.reduce(S, axis=0, out=s)
+    # sum_n log s_n as the logs of products over runs of samples: each s_n is in
+    # [1, C], so a run's product cannot overflow, and one log serves a whole run.
+    s_prods = np.multiply.reduceat(s, _arange(nb, _run_length(n_classes)), dtype=np.float64)
+    loss = float(np.add.reduce(np.log(s_prods))) - float(np.add.reduce(shifted_y, dtype=np.float64))
+    if grad:
+        # P - Y: P = exp(F - m) / sum_j exp(F_j - m), then 1 off at each label
+        # (the derivation's case i = y_n).
+        np.reciprocal(s, out=s)
+        S *= s
+        S_flat[at_label] -= 1
+    return loss
+
+
+def one_block(n_rows: int, n_features: int, n_classes: int, itemsize: int) -> bool:
+    """Whether a call is small enough for :func:`one_block_sums`: one block, one lane.
+
+    The default choice of :class:`BlockedSums` for X of this shape would be a
+    single block on a single lane (too little work to hand to a thread, or X wide
+    enough that BLAS threads the GEMMs): then the blocked machinery (lanes, their
+    accumulators, the iteration over blocks) is skipped, not merely not used.
+    """
+    # Both settings are read (and a bad value reported) whichever way it goes.
+    threads = default_threads(n_features)
+    if n_rows > default_block_rows(n_features, itemsize):
+        return False
+    return threads == 1 or n_rows * n_classes * (n_features + 16) < MIN_WORK_FOR_THREADS
+
+
+def one_block_sums(
+    W: np.ndarray, b: np.ndarray, X: np.ndarray, y: np.ndarray, grad: bool = True
+) -> tuple[float, np.ndarray, np.ndarray]:
+    """All of X as one block on the calling thread: what BlockedSums gives for one block.
+
+    Returns the loss sum (float64), ``(P - Y)^T X`` (C, D) in W's dtype and
+    ``sum_n (P - Y)_n`` (C,) in float64, bitwise as :class:`BlockedSums` gives
+    them when X is one block of one lane (the same :func:`_block`, the same
+    GEMM). Without ``grad`` the two arrays are empty.
+    """
+    n_rows, n_classes = X.shape[0], W.shape[1]
+    S = np.empty((n_classes, n_rows), dtype=W.dtype)
+    m = np.empty(n_rows, dtype=W.dtype)
+    s = np.empty(n_rows, dtype=W.dtype)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        loss = _block(W.T, b, X, y, S, m, s, grad)
+        if not grad:
+            return loss, S[:, :0], s[:0].astype(np.float64)
+        db = np.add.reduce(S, axis=1).astype(np.float64, copy=False)
+        return loss, S @ X, db
+
+
 class _Lane:
     """One lane's running sums and scratch buffers.
 
@@ -183,10 +267,6 @@ class _Lane:
         self._scores = np.empty(n_classes * block_rows, dtype=dtype)
         self._m = np.empty(block_rows, dtype=dtype)
         self._s = np.empty(block_rows, dtype=dtype)
-        self._cols = _arange(block_rows, 1)
-        # Starts of the runs of samples whose row sums are multiplied before one log.
-        self._run = _run_length(n_classes)
-        self._runs = _arange(block_rows, self._run)
         self._gemm: np.ndarray | None = None
 
     def add(
@@ -194,40 +274,13 @@ class _Lane:
     ) -> None:
         """Add one block: rows ``Xb`` (B, D), labels ``yb`` (B,); ``WT`` is W^T (C, D)."""
         n_classes, nb = WT.shape[0], Xb.shape[0]
-        # S = (X_b W + b)^T, class-major: row c holds class c's score for every sample.
         S = self._scores[: n_classes * nb].reshape(n_classes, nb)
-        np.matmul(WT, Xb.T, out=S)
-        S += b[:, None]
-        # Shift each sample's scores by their max m_n: softmax is unchanged and exp
-        # cannot overflow.
-        m = self._m[:nb]
-        np.max(S, axis=0, out=m)
-        S -= m
-        # F_{n,y_n} - m_n, read before S is overwritten: entry (y_n, n) of S.
-        at_label = yb * nb + self._cols[:nb]
-        S_flat = S.reshape(-1)
-        shifted_y = S_flat[at_label]
-        # loss_n = log s_n - (F_{n,y_n} - m_n), s_n = sum_j exp(F_nj - m_n), in float64.
-        np.exp(S, out=S)
-        s = self._s[:nb]
-        np.add.reduce(S, axis=0, out=s)
-        # sum_n log s_n as the logs of products over runs of samples: each s_n is in
-        # [1, C], so a run's product cannot overflow, and one log serves a whole run.
-        starts = self._runs[: -(-nb // self._run)]
-        s_prods = np.multiply.reduceat(s, starts, dtype=np.float64)
-        self.loss += float(np.sum(np.log(s_prods))) - float(
-            np.add.reduce(shifted_y, dtype=np.float64)
-        )
+        self.loss += _block(WT, b, Xb, yb, S, self._m[:nb], self._s[:nb], grad)
         self.n_blocks += 1
         if not grad:
             return
-        # P - Y: P = exp(F - m) / sum_j exp(F_j - m), then 1 off at each label
-        # (the derivation's case i = y_n).
-        np.reciprocal(s, out=s)
-        S *= s
-        S_flat[at_label] -= 1
         # db += sum_n (P - Y)_n ; dW^T += (P - Y)^T X_b, the (C, D) orientation.
-        self.db += np.sum(S, axis=1)
+        self.db += np.add.reduce(S, axis=1)
         if self.n_blocks == 1:
             np.matmul(S, Xb, out=self.GX)
         else:

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from softmax_ref._kernels import BlockedSums
+from softmax_ref._kernels import BlockedSums, one_block, one_block_sums
 from softmax_ref._validation import check_problem, raise_if_nonfinite
 
 __all__ = ["log_softmax", "loss", "loss_and_grad", "loss_and_grad_naive", "softmax"]
@@ -119,22 +119,28 @@ def _check_result(
         raise_if_nonfinite(X=X, W=W, b=b)
 
 
-def _mean_and_penalty(
-    sums: BlockedSums, W: np.ndarray, reg: float
+def _finish(
+    loss_sum: float, n: int, GX: np.ndarray, col_sums: np.ndarray, W: np.ndarray, reg: float
 ) -> tuple[np.floating, np.ndarray, np.ndarray]:
-    # From the sums over samples to (loss, dW, db); shared with the streaming form.
-    n = sums.n_samples
-    GX, col_sums = sums.grad_sums()
+    # From the sums over n samples to (loss, dW, db); shared with the streaming form.
     # Overflow here (huge W) surfaces as a non-finite result, which the caller reports.
     with np.errstate(over="ignore", invalid="ignore"):
         # The loss is a mean over samples, plus the penalty 0.5 reg ||W||^2.
-        data = sums.loss_sum() / n
-        value = W.dtype.type(data + 0.5 * reg * np.sum(W * W, dtype=np.float64))
+        value = W.dtype.type(
+            loss_sum / n + 0.5 * reg * float(np.add.reduce(W * W, axis=None, dtype=np.float64))
+        )
         # dW = X^T (P - Y) / N + reg W, from the (C, D) sum; db = sum_n (P - Y)_n / N.
         dW = np.multiply(W, reg)
         dW += GX.T / n
         db = (col_sums / n).astype(W.dtype, copy=False)
     return value, dW, db
+
+
+def _mean_and_penalty(
+    sums: BlockedSums, W: np.ndarray, reg: float
+) -> tuple[np.floating, np.ndarray, np.ndarray]:
+    GX, col_sums = sums.grad_sums()
+    return _finish(sums.loss_sum(), sums.n_samples, GX, col_sums, W, reg)
 
 
 def loss(W: Any, b: Any, X: Any, y: Any, reg: float = 0.0) -> np.floating:
@@ -169,11 +175,16 @@ def loss(W: Any, b: Any, X: Any, y: Any, reg: float = 0.0) -> np.floating:
         1600.0
     """
     W, b, X, y, reg = check_problem(W, b, X, y, reg)
-    # The forward half of loss_and_grad's blocked pass: no (N, C) array is formed.
-    sums = BlockedSums(W, b, grad=False, n_rows=X.shape[0])
-    sums.add(X, y)
+    (n, d), c = X.shape, W.shape[1]
+    # The forward half of loss_and_grad's pass: no (N, C) array is formed.
+    if one_block(n, d, c, W.dtype.itemsize):
+        loss_sum = one_block_sums(W, b, X, y, grad=False)[0]
+    else:
+        sums = BlockedSums(W, b, grad=False, n_rows=n)
+        sums.add(X, y)
+        loss_sum = sums.loss_sum()
     with np.errstate(over="ignore", invalid="ignore"):
-        value = sums.loss_sum() / X.shape[0] + 0.5 * reg * np.sum(W * W, dtype=np.float64)
+        value = loss_sum / n + 0.5 * reg * np.sum(W * W, dtype=np.float64)
         out = W.dtype.type(value)
     _check_result(out, W=W, b=b, X=X)
     return out
@@ -234,16 +245,22 @@ def loss_and_grad(
         array([0., 0.])
     """
     W, b, X, y, reg = check_problem(W, b, X, y, reg)
-    n = X.shape[0]
+    (n, d), c = X.shape, W.shape[1]
     # One pass over X in blocks of rows (softmax_ref/_kernels.py); per block,
     #   S = (X_b W + b)^T, shifted by each sample's max score,
     #   loss_n = log sum_j exp(S_jn) - S_{y_n, n},
     #   P - Y = exp(S) / sum_j exp(S_j), minus 1 at each label,
     # and the block's (P - Y)^T X_b and sum_n (P - Y)_n are added to running sums.
     # Extra memory: one block of scores and a (C, D) sum per thread, whatever N is.
-    sums = BlockedSums(W, b, n_rows=n)
-    sums.add(X, y)
-    value, dW, db = _mean_and_penalty(sums, W, reg)
+    if one_block(n, d, c, W.dtype.itemsize):
+        # Small problems (one block, one lane, chosen by the measured costs in
+        # _kernels.py): the same arithmetic, without the blocked machinery's set-up.
+        loss_sum, GX, col_sums = one_block_sums(W, b, X, y)
+        value, dW, db = _finish(loss_sum, n, GX, col_sums, W, reg)
+    else:
+        sums = BlockedSums(W, b, n_rows=n)
+        sums.add(X, y)
+        value, dW, db = _mean_and_penalty(sums, W, reg)
     _check_result(value, dW, db, W=W, b=b, X=X)
     return value, dW, db
 

@@ -27,6 +27,8 @@ import pytest
 
 import softmax_ref as sr
 from softmax_ref import _kernels
+from softmax_ref._validation import check_problem
+from softmax_ref.loss import _mean_and_penalty
 from verification.tolerances import tolerances_for
 
 D, C = 6, 5
@@ -548,3 +550,77 @@ def test_peak_memory_check_catches_dense_code(blocks_of):
     assert large > small + BLOCK_OF_SCORES + 2 * np.getbufsize() * 8
     # F and exp(F - m) are alive together: at least two (N, C) float64 arrays.
     assert large >= 2 * N_LARGE * C_MEM * 8
+
+
+# --- the one-block route of small problems -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("n", "d", "c", "dtype"),
+    [
+        (1000, 2, 3, np.float64),
+        (500, 300, 10, np.float64),
+        (1000, 2, 3, np.float32),
+        (1, 1, 1, np.float64),
+    ],
+)
+def test_one_block_route_gives_the_blocked_bits(monkeypatch, n, d, c, dtype):
+    # Small calls skip BlockedSums; the same arithmetic (_kernels._block) and GEMM
+    # must give bitwise what BlockedSums gives for one block on one lane, and the
+    # dense formulas to the paths' tolerance.
+    monkeypatch.delenv(_kernels.THREADS_ENV, raising=False)
+    monkeypatch.delenv(_kernels.BLOCK_ENV, raising=False)
+    W, b, X, y, reg = problem(70, n, d=d, c=c, dtype=dtype)
+    assert _kernels.one_block(n, d, c, np.dtype(dtype).itemsize)
+    out = sr.loss_and_grad(W, b, X, y, reg)
+    sums = _kernels.BlockedSums(W, b, n_rows=n, n_threads=1, block_rows=n)
+    sums.add(X, y)
+    assert_identical(out, _mean_and_penalty(sums, W, reg))
+    assert_matches(out, dense_reference(W, b, X, y, reg), dtype)
+    assert sr.loss(W, b, X, y, reg) == out[0]
+
+
+def test_one_block_route_is_taken_only_where_the_rule_says(monkeypatch):
+    monkeypatch.delenv(_kernels.THREADS_ENV, raising=False)
+    monkeypatch.delenv(_kernels.BLOCK_ENV, raising=False)
+    # Narrow X with enough work for two lanes, or more rows than a block: blocked.
+    assert not _kernels.one_block(20_000, 32, 10, 8)
+    assert not _kernels.one_block(20_000, 300, 10, 8)
+    # cs231n-dev: wide X, one block, BLAS threads the GEMMs.
+    assert _kernels.one_block(500, 3073, 10, 8)
+    # Two threads asked for explicitly: enough work for them, so blocked.
+    monkeypatch.setenv(_kernels.THREADS_ENV, "2")
+    assert not _kernels.one_block(500, 3073, 10, 8)
+
+
+# --- check_problem's quick route ------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint64])
+@pytest.mark.parametrize("bad", ["negative", "too-large"])
+def test_labels_out_of_range_rejected_for_every_integer_dtype(dtype, bad):
+    # The quick route reads both bounds of y in one pass (labels viewed as
+    # unsigned); every integer dtype must still be refused, with the full message.
+    W, b, X = np.zeros((2, 3)), np.zeros(3), np.zeros((4, 2))
+    y = np.array([0, 1, 2, 0])
+    if bad == "negative":
+        if np.dtype(dtype).kind == "u":
+            pytest.skip("unsigned labels cannot be negative")
+        y[2] = -1
+    else:
+        y[2] = 3
+    with pytest.raises(ValueError, match=r"y must hold labels in \[0, 3\).*y\[2\]"):
+        sr.loss_and_grad(W, b, X, y.astype(dtype), 0.0)
+
+
+def test_quick_route_returns_the_inputs_unchanged():
+    rng = np.random.default_rng(0)
+    W, b, X = rng.normal(size=(2, 3)), np.zeros(3), rng.normal(size=(4, 2))
+    y = np.array([0, 1, 2, 0])
+    W2, b2, X2, y2, reg = check_problem(W, b, X, y, 0.5)
+    assert W2 is W
+    assert b2 is b
+    assert X2 is X
+    assert reg == 0.5
+    assert y2.dtype == np.intp
+    np.testing.assert_array_equal(y2, y)
