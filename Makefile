@@ -53,7 +53,7 @@ BENCH := $(TIMING) $(BIN)/pytest benchmarks -p no:randomly \
 bench: $(VENV)/.stamp-dev
 	mkdir -p .benchmarks
 	$(BENCH) --benchmark-json=.benchmarks/latest.json
-	$(TIMING) $(PY) scripts/bench_sidebyside.py --out .benchmarks/sidebyside.json
+	$(TIMING) $(PY) scripts/bench_sidebyside.py --profile --out .benchmarks/sidebyside.json
 	$(TIMING) $(PY) scripts/bench_memory.py --out .benchmarks/memory.json
 	$(PY) scripts/bench_table.py .benchmarks/latest.json --sidebyside .benchmarks/sidebyside.json \
 		--memory .benchmarks/memory.json
