@@ -28,7 +28,6 @@ import pytest
 import softmax_ref as sr
 from softmax_ref import _kernels
 from softmax_ref._validation import check_problem
-from softmax_ref.loss import _mean_and_penalty
 from verification.tolerances import tolerances_for
 
 D, C = 6, 5
@@ -573,11 +572,27 @@ def test_one_block_route_gives_the_blocked_bits(monkeypatch, n, d, c, dtype):
     W, b, X, y, reg = problem(70, n, d=d, c=c, dtype=dtype)
     assert _kernels.one_block(n, d, c, np.dtype(dtype).itemsize)
     out = sr.loss_and_grad(W, b, X, y, reg)
-    sums = _kernels.BlockedSums(W, b, n_rows=n, n_threads=1, block_rows=n)
-    sums.add(X, y)
-    assert_identical(out, _mean_and_penalty(sums, W, reg))
+    # The streaming form always runs BlockedSums: here one chunk, one block, one lane.
+    blocked = sr.loss_and_grad_streaming(W, b, [(X, y)], reg, n_threads=1, block_rows=n)
+    assert_identical(out, blocked)
     assert_matches(out, dense_reference(W, b, X, y, reg), dtype)
     assert sr.loss(W, b, X, y, reg) == out[0]
+
+
+def test_one_block_check_catches_a_route_that_drifts(monkeypatch):
+    # Meta: a one-block route whose gradient sum is off by 1e-3 relative (or by one
+    # rounding) fails the bitwise comparison with BlockedSums above.
+    real = _kernels.one_block_sums
+
+    def drifting(W, b, X, y, grad=True):
+        loss, GX, db = real(W, b, X, y, grad)
+        return loss, GX * (1 + 1e-3), db
+
+    monkeypatch.setattr("softmax_ref.loss.one_block_sums", drifting)
+    W, b, X, y, reg = problem(71, 1000, d=2, c=3)
+    blocked = sr.loss_and_grad_streaming(W, b, [(X, y)], reg, n_threads=1, block_rows=1000)
+    with pytest.raises(AssertionError):
+        assert_identical(sr.loss_and_grad(W, b, X, y, reg), blocked)
 
 
 def test_one_block_route_is_taken_only_where_the_rule_says(monkeypatch):
