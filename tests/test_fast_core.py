@@ -15,6 +15,7 @@ written from DESIGN.md's formulas, not from the kernel.
 from __future__ import annotations
 
 import functools
+import importlib
 import sys
 import threading
 import tracemalloc
@@ -588,7 +589,8 @@ def test_one_block_check_catches_a_route_that_drifts(monkeypatch):
         loss, GX, db = real(W, b, X, y, grad)
         return loss, GX * (1 + 1e-3), db
 
-    monkeypatch.setattr("softmax_ref.loss.one_block_sums", drifting)
+    # The module, not the function softmax_ref.loss that the package exports.
+    monkeypatch.setattr(importlib.import_module("softmax_ref.loss"), "one_block_sums", drifting)
     W, b, X, y, reg = problem(71, 1000, d=2, c=3)
     blocked = sr.loss_and_grad_streaming(W, b, [(X, y)], reg, n_threads=1, block_rows=1000)
     with pytest.raises(AssertionError):
