@@ -15,14 +15,15 @@ measurement's peak cannot hide another's):
 * the process's peak resident set (``ru_maxrss``) at the end, all included.
 
 Measured: ``loss_and_grad``, ``loss_and_grad_streaming`` (the rows in chunks
-of 10^4), the post's code (four N x C arrays) and JAX's jit. ``make bench``
+of 10^4), ``hvp`` once softmax_ref has it, the post's code (four N x C arrays)
+and JAX's jit. ``make bench``
 runs it; ``scripts/bench_table.py --memory`` puts the table and the plot
 (docs/benchmark-memory.png) on the benchmarks page.
 
 Usage::
 
     python scripts/bench_memory.py [--ns 1000,10000,100000,1000000] [--d 32] [--c 10]
-        [--impls ours,streaming,post,jax] [--out FILE.json]
+        [--impls ours,streaming,hvp,post,jax] [--out FILE.json]
 """
 
 from __future__ import annotations
@@ -37,7 +38,15 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-IMPLS = ("ours", "streaming", "post", "jax")
+IMPLS = ("ours", "streaming", "hvp", "post", "jax")
+
+
+def default_impls() -> str:
+    # hvp is measured once softmax_ref has it (the Hessian-vector product).
+    import importlib.util
+
+    spec = importlib.util.find_spec("softmax_ref.hessian")
+    return ",".join(i for i in IMPLS if i != "hvp" or spec is not None)
 
 
 def child(impl: str, n: int, d: int, c: int, dtype: str) -> dict:
@@ -62,6 +71,11 @@ def child(impl: str, n: int, d: int, c: int, dtype: str) -> dict:
         def call():
             chunks = ((p.X[i : i + step], p.y[i : i + step]) for i in range(0, n, step))
             return sr.loss_and_grad_streaming(p.W, p.b, chunks, p.reg)
+    elif impl == "hvp":
+        V_W, V_b = np.ones_like(p.W), np.ones_like(p.b)
+
+        def call():
+            return sr.hvp(p.W, p.b, p.X, p.y, p.reg, V_W, V_b)
     else:
         import impls
 
@@ -117,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--d", type=int, default=32)
     parser.add_argument("--c", type=int, default=10)
     parser.add_argument("--dtype", default="float64")
-    parser.add_argument("--impls", default=",".join(IMPLS))
+    parser.add_argument("--impls", default=None, help="default: all of them that exist")
     parser.add_argument("--out", type=Path, default=ROOT / ".benchmarks" / "memory.json")
     parser.add_argument("--child", nargs=2, metavar=("IMPL", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -126,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(child(impl, int(n), args.d, args.c, args.dtype)))
         return 0
     rows = []
-    for impl in args.impls.split(","):
+    for impl in (args.impls or default_impls()).split(","):
         if impl not in IMPLS:
             parser.error(f"--impls: unknown {impl!r}; choose from {', '.join(IMPLS)}")
         for n in (int(v) for v in args.ns.split(",")):
