@@ -181,7 +181,14 @@ def machine_section(data: dict[str, Any], path: Path) -> list[str]:
         for i in ours.get("threadpool_info", [])
     ]
     versions = ", ".join(f"{k} {v}" for k, v in ours.get("versions", {}).items() if v)
-    load = ours.get("loadavg_at_start")
+    # Each benchmark records the load when it started (machine_info holds only
+    # what stays the same from run to run); the page shows the first one's.
+    loads = [
+        b["extra_info"]["loadavg_at_start"]
+        for b in data.get("benchmarks", [])
+        if "loadavg_at_start" in b.get("extra_info", {})
+    ]
+    load = loads[0] if loads else ours.get("loadavg_at_start")
     env = {k: v for k, v in ours.get("env", {}).items() if v is not None}
     python = ours.get("python", mi.get("python_version"))
     load_text = ", ".join(f"{x:.2f}" for x in load) if load else "?"
