@@ -310,8 +310,10 @@ class BlockedSums:
     over all chunks so far) goes to lane ``k % n_lanes``. The lanes run in
     parallel on a chunk and are joined before the next chunk, so chunks may come
     from an iterator that can only be read on one thread. One :meth:`add` of all
-    of X is the in-memory ``loss_and_grad``; chunks whose lengths are multiples
-    of ``block_rows``, with the same lane count, give bitwise the same numbers.
+    of X is the in-memory ``loss_and_grad`` (whose small calls take
+    :func:`one_block_sums` instead, with the same bits); chunks whose lengths are
+    multiples of ``block_rows``, with the same lane count, give bitwise the same
+    numbers.
 
     ``n_rows``, when known (the in-memory call), sizes the buffers, picks one
     lane for problems too small to be worth a thread, and evens out the blocks
