@@ -18,7 +18,9 @@ measured spread of both runs:
 where ``se`` is the standard error of a run's median ratio, relative
 (1.25 * 1.4826 * MAD / median / sqrt(rounds)). Four standard errors keep
 unchanged code passing; the cap of 0.30 keeps a 1.5x slowdown failing however
-noisy the rounds were (and the report says when the cap was reached).
+noisy the rounds were; when the spread passes the cap the report says that a
+pass of that ratio is not to be trusted (rerun on a quieter machine, or with
+more ``--rounds``).
 
 Usage (``make bench-save`` / ``make bench-compare`` run the first two; BENCH_ARGS
 passes a selection)::
@@ -169,7 +171,8 @@ def compare(saved: dict, now: dict) -> tuple[bool, list[str]]:
         limit = min(MAX_THRESHOLD, max(MIN_THRESHOLD, spread))
         verdict = "ok" if change <= limit else "SLOWER"
         if spread > MAX_THRESHOLD:
-            verdict += f" (noisy: spread {spread:.2f} capped)"
+            # The cap keeps a 1.5x slowdown failing, but a pass here says little.
+            verdict += f" (too noisy to trust a pass: spread {spread:.2f}, limit capped)"
         ok &= change <= limit
         lines.append(
             f"{key:36s} {old['median_ratio']:7.3f} {cur['median_ratio']:7.3f} "
