@@ -50,9 +50,7 @@ def _read_data(data: Mapping[str, Any] | None) -> dict[str, np.ndarray]:
     if data is None:
         return {}
     if not isinstance(data, Mapping):
-        raise TypeError(
-            f"data must be a dict of named arrays (or None); got {type(data).__name__}"
-        )
+        raise TypeError(f"data must be a dict of named arrays (or None); got {type(data).__name__}")
     out = {}
     for name, value in data.items():
         if not isinstance(name, str):

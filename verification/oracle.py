@@ -46,12 +46,11 @@ gradient back. The two-layer network adds exactly these three pieces.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
-
 import contextlib
+import importlib
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -111,9 +110,9 @@ def float64_scope() -> Iterator[None]:
     """
     # jax.enable_x64 is the context manager of recent JAX; older releases
     # (down to the 0.4.30 the verify extra allows) have it in jax.experimental.
-    scope = getattr(jax, "enable_x64", None)
+    scope: Any = getattr(jax, "enable_x64", None)
     if scope is None:  # pragma: no cover  (older JAX)
-        from jax.experimental import enable_x64 as scope
+        scope = importlib.import_module("jax.experimental").enable_x64
     with scope(True):
         yield
 
@@ -754,20 +753,20 @@ class UserLoss:
             value, grads = self._value_and_grad(dict(params), dict(data))
             return np.asarray(value), {k: np.asarray(v) for k, v in grads.items()}
 
-    def batch(
-        self, params: Mapping[str, np.ndarray], data: Mapping[str, np.ndarray]
-    ) -> np.ndarray:
+    def batch(self, params: Mapping[str, np.ndarray], data: Mapping[str, np.ndarray]) -> np.ndarray:
         """The loss at K parameter sets (each array with a leading axis K), ``(K,)``.
 
-        Evaluated in chunks of a power-of-two size, the last padded with
-        copies of the first set, so that K causes at most a few compiles.
+        Evaluated in chunks of a power-of-two size that depends on the
+        problem's size only, the last padded with copies of the first set, so
+        that K causes no compile.
         """
         k = next(iter(params.values())).shape[0]
         per_point = sum(int(np.prod(a.shape[1:], dtype=np.int64)) for a in params.values())
         per_point += sum(int(np.asarray(a).size) for a in data.values())
-        chunk = max(1, min(MAX_BATCH, MAX_BATCH_ENTRIES // max(1, per_point), k))
+        # Independent of K: every batch of one problem reuses one compiled function.
+        chunk = max(1, min(MAX_BATCH, MAX_BATCH_ENTRIES // max(1, per_point)))
         chunk = 1 << (chunk.bit_length() - 1)
-        out = np.empty(k)
+        pieces = []
         with float64_scope():
             for start in range(0, k, chunk):
                 stop = min(start + chunk, k)
@@ -783,8 +782,9 @@ class UserLoss:
                     raise ValueError(
                         f"loss must return a scalar; got an array of shape {values.shape[1:]}"
                     )
-                out[start:stop] = values[: stop - start]
-        return out
+                pieces.append(values[: stop - start])
+        # In the dtype the loss computed in, so that a check sees a float32 loss.
+        return np.concatenate(pieces)
 
 
 # Compiled losses kept for reuse, the most recently used last; bounded so that a
