@@ -581,7 +581,7 @@ class _Flat:
     def split(self, v: np.ndarray, lead: tuple[int, ...] = ()) -> dict[str, np.ndarray]:
         """The inverse of :meth:`join`; ``lead`` axes of ``v`` (a batch) come first."""
         return {
-            k: v[..., self.part(i)].reshape(*lead, *self.shapes[i])
+            k: v[..., self.part(i)].reshape((*lead, *self.shapes[i]))
             for i, k in enumerate(self.names)
         }
 
