@@ -360,7 +360,8 @@ def test_every_subcommand_help_has_an_example_and_states_its_defaults():
     assert set(subs) == {"demo", "train", "predict", "verify"}
     for name, sub in subs.items():
         text = sub.format_help()
-        assert "example" in text and f"softmax-ref {name}" in text, name
+        assert "example" in text, name
+        assert f"softmax-ref {name}" in text, name
         formatter = sub._get_formatter()
         for action in sub._actions:
             if action.option_strings and action.default not in (None, False, argparse.SUPPRESS):
