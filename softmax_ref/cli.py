@@ -56,13 +56,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"softmax-ref {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def add(name: str, **kwargs: str) -> argparse.ArgumentParser:
+    def add(name: str, help: str) -> argparse.ArgumentParser:
         example = _EXAMPLES.get(name)
         return sub.add_parser(
             name,
+            help=help,
             formatter_class=_HelpFormatter,
             epilog=f"example:\n  {example}" if example else None,
-            **kwargs,
         )
 
     demo = add("demo", help="the main job on the blog post's toy data set")

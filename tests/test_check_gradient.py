@@ -18,8 +18,9 @@ import numpy as np
 import pytest
 
 from verification import check, check_gradient, check_softmax
-from verification.oracle import float64_scope, user_loss
+from verification.oracle import float64_scope
 from verification.report import failure_pattern
+from verification.user_oracle import user_loss
 
 
 def logistic_loss(p, d):

@@ -65,7 +65,10 @@ def configure_parser(parser: argparse.ArgumentParser, *, default_name: str | Non
         "  softmax-ref verify --analytic mine.py:loss_and_grad --count 1   "
         "# softmax cross-entropy\n"
     )
-    if not issubclass(parser.formatter_class, argparse.RawDescriptionHelpFormatter):
+    formatter: Any = parser.formatter_class
+    if not (
+        isinstance(formatter, type) and issubclass(formatter, argparse.RawDescriptionHelpFormatter)
+    ):
         parser.formatter_class = argparse.RawDescriptionHelpFormatter  # keep the examples
     own = parser.add_argument_group("any loss")
     own.add_argument(

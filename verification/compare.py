@@ -27,19 +27,23 @@ FD elsewhere (for example at the analytic's own forward, to ask only whether a
 gradient is consistent with its loss).
 
 **Diagnosis.** A pair *agrees* when none of its comparisons fails (kinks and
-inconclusive entries are not failures). With the set of disagreeing pairs:
+inconclusive entries are not failures); the set of disagreeing pairs decides
+who is blamed, as the table of :mod:`verification.diagnosis` says, where a
+loss that differs is told apart as "two different functions" and the Taylor
+remainder test (:mod:`verification.taylor`) joins as supporting evidence.
 
-=========================================  =============  =======================
-disagreeing pairs                          blame          meaning
-=========================================  =============  =======================
-none                                       None           all three agree
-ANALYTIC-JAX and ANALYTIC-FD               ANALYTIC       two of three outvote it
-ANALYTIC-JAX only                          ANALYTIC       the oracle outvotes it;
-                                                          FD is too coarse to tell
-ANALYTIC-JAX and JAX-FD                    JAX            two of three outvote it
-ANALYTIC-FD and JAX-FD (or only one)       FD             the exact two agree
-all three                                  None           no majority
-=========================================  =============  =======================
+**Rounding scales.** Unless ``scales`` is given, each entry's scale is
+measured by probing the oracle at points moved by a few ulps
+(:mod:`verification.rounding`), never below the parameter's largest entry:
+near a stationary point the gradient is tiny and its rounding is not.
+
+**A lower-precision oracle.** The oracle's results (and FD's function's) are
+read for their dtype. A float32 oracle for float64 parameters makes JAX
+only as precise as float32: an ANALYTIC vs JAX difference within float32's
+rounding of the entry is inconclusive, not a failure, FD differentiates with
+float32's noise, and the report says so in a note and in the diagnosis. An
+error beyond float32's rounding (a factor of 1.001) still fails. Below
+float32 (float16, bfloat16) the check refuses, naming the oracle.
 
 **Underflow.** XLA on CPU treats subnormal numbers as zero, in and out, so
 the oracle is exact only down to the smallest normal float (``tiny``); the

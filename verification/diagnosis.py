@@ -96,7 +96,11 @@ def diagnose(
     *,
     precision: str | None = None,
 ) -> tuple[str | None, str, str]:
-    """The blame, the diagnosis and the Taylor test's evidence for a check's comparisons.
+    r"""The blame, the diagnosis and the Taylor test's evidence for a check's comparisons.
+
+    The set :math:`S \subseteq \{AJ, AF, JF\}` of disagreeing pairs decides
+    the blame (the module's table); each comparison is of a quantity's shape
+    (``()`` for the loss, e.g. ``(D, C)`` for dW).
 
     Args:
         comparisons: every comparison of the report, the loss first.

@@ -10,7 +10,8 @@ From ``loss`` the tool builds the oracle, ``jax.jit(jax.value_and_grad(loss))``,
 and the forward finite differences evaluate, ``jax.jit(jax.vmap(loss))`` over a
 stack of points, both compiled once per shape and kept for the next call with
 the same ``loss``. Everything JAX runs here runs in float64 inside a scoped
-64-bit context (:func:`verification.oracle.float64_scope`), so JAX's
+64-bit context (:func:`verification.oracle.float64_scope`, in
+:mod:`verification.user_oracle`), so JAX's
 process-wide settings are what they were: a user's other JAX code keeps its
 dtypes whatever the order of their tests.
 
@@ -130,7 +131,7 @@ def check_gradient(
         >>> r.ok, r.blame
         (False, 'ANALYTIC')
     """
-    from verification import oracle as jax_oracle
+    from verification import user_oracle
     from verification.compare import _read_params, check
     from verification.rounding import measure_rounding
 
@@ -141,7 +142,7 @@ def check_gradient(
     _read_params(params)  # the check validates again; this names a bad input first
     user_data = _read_data(data)
     data64 = _oracle_data(user_data)
-    compiled = jax_oracle.user_loss(loss)
+    compiled = user_oracle.user_loss(loss)
 
     def analytic_fn(p: dict[str, np.ndarray]) -> tuple[Any, Mapping[str, Any]]:
         return analytic(p, {k: v.copy() for k, v in user_data.items()})

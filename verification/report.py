@@ -93,7 +93,14 @@ class Comparison:
 
     @property
     def failing(self) -> str:
-        """How many entries fail and their pattern, e.g. ``"5 of 20, column 2"``; ``""`` if none."""
+        """How many entries fail and their pattern, e.g. ``"5 of 20, column 2"``; ``""`` if none.
+
+        Counted over the entries of the quantity's shape that were compared.
+
+        Example:
+            >>> check(wrong, oracle, {"w": np.array([0.5, 0.5])}).comparisons[1].failing
+            '2 of 2, everything'
+        """
         if not self.n_failed:
             return ""
         return f"{self.n_failed} of {self.n_compared}, {self.pattern}"
@@ -140,7 +147,10 @@ class Comparison:
 
 
 def failure_pattern(fail: np.ndarray, compared: np.ndarray) -> str:
-    """Where the failing entries of a quantity lie, in words.
+    r"""Where the failing entries of a quantity lie, in words.
+
+    With :math:`F` the set of failing indices: ``row i`` when :math:`|F| > 1`
+    and every :math:`(r, c) \in F` has :math:`r = i`; ``column j`` likewise.
 
     Args:
         fail: bool, the quantity's shape: the failing entries.

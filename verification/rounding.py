@@ -71,6 +71,12 @@ class MeasuredRounding:
         noise: per parameter, the measured :math:`m_i` alone (before the
             floor of the parameter's largest gradient entry).
         n_evals: oracle calls made.
+
+    Example:
+        >>> m = measure_rounding(lambda p, d: (float(p["x"] @ p["x"]), {"x": 2 * p["x"]}),
+        ...                      {"x": np.array([3.0, 4.0])})
+        >>> m.grad_scales["x"].shape, m.loss_scale >= 25.0, m.n_evals
+        ((2,), True, 9)
     """
 
     grad_scales: dict[str, np.ndarray]

@@ -59,7 +59,10 @@ PASS_SLOPE, FAIL_SLOPE = 1.75, 1.25
 
 @dataclass(frozen=True)
 class TaylorResult:
-    """The Taylor remainder test of one gradient along seeded directions.
+    r"""The Taylor remainder test of one gradient along seeded directions.
+
+    Per direction :math:`v_k`, the slope of :math:`\log|r(h)|` against
+    :math:`\log h`; ``slopes`` and ``n_resolved`` have shape ``(k,)``.
 
     Attributes:
         side: whose gradient, ``"ANALYTIC"`` or ``"JAX"``.
@@ -69,6 +72,11 @@ class TaylorResult:
             slope at most 1.25) or ``"inconclusive"``.
         n_resolved: per direction, the steps at which the remainder was
             above its rounding bound.
+
+    Example:
+        >>> t = TaylorResult("ANALYTIC", (1.01, 0.99), "fail", (20, 21))
+        >>> t.verdict, len(t.slopes)
+        ('fail', 2)
     """
 
     side: str
@@ -77,7 +85,7 @@ class TaylorResult:
     n_resolved: tuple[int, ...]
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready (a NaN slope becomes the string "NaN").
+        """JSON-ready (a NaN slope becomes the string "NaN"); lists of shape ``(k,)``.
 
         Example:
             >>> TaylorResult("JAX", (2.0, math.nan), "inconclusive", (9, 1)).to_dict()["slopes"]
