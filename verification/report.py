@@ -21,7 +21,7 @@ import numpy as np
 
 from verification.taylor import TaylorResult
 
-__all__ = ["Comparison", "Report", "failure_pattern"]
+__all__ = ["Comparison", "Report"]
 
 ANALYTIC, JAX, FD = "ANALYTIC", "JAX", "FD"
 """The three witnesses, as labelled in every report."""
