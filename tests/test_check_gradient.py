@@ -296,6 +296,25 @@ def test_a_loss_computing_in_float32_inside_check_gradient_is_reported():
     assert "float32" in r.diagnosis
 
 
+def test_a_float32_fd_function_is_not_blamed_either():
+    d = logistic_problem(6, n=40, dim=5)
+    p = {"w": np.linspace(-0.5, 0.5, 5), "b": np.asarray(0.2)}
+    vg = jax.jit(jax.value_and_grad(logistic_loss))
+
+    def oracle(q):
+        with float64_scope():
+            value, grads = vg(q, d)
+            return float(value), {k: np.asarray(v) for k, v in grads.items()}
+
+    def forward32(q):
+        return np.float32(logistic_grad(q, d)[0])
+
+    r = check(lambda q: logistic_grad(q, d), oracle, p, fd_function=forward32)
+    assert r.ok, str(r)
+    assert r.blame is None
+    assert r.diagnosis.startswith("inconclusive: the fd_function computes in float32")
+
+
 def test_a_float16_oracle_is_refused_naming_the_oracle():
     def oracle(q):
         return np.float16(1.0), {"w": np.zeros(2, np.float16)}

@@ -371,6 +371,7 @@ def check(
     f0 = _scalar("fd_function", np.asarray(f0_raw).reshape(-1)[0])
     low = max((j_dtype, fd_dtype), key=lambda t: tolerances_for(t).eps)
     precision = str(low) if low != np.float64 else None
+    source = "oracle" if j_dtype != np.float64 or fd_function is None else "fd_function"
 
     measured = None
     if (scales is None or loss_scale is None) and j_dtype == np.float64:
@@ -490,15 +491,22 @@ def check(
         )
         n_taylor += n_t
     if precision:
+        exact_part = (
+            f"ANALYTIC vs JAX is decided only beyond {precision} rounding (the rest is "
+            "inconclusive), and "
+            if j_dtype != np.float64
+            else ""
+        )
         notes.append(
-            f"The oracle computes in {precision} for float64 parameters: ANALYTIC vs JAX "
-            f"is decided only beyond {precision} rounding (the rest is inconclusive), and "
+            f"The {source} computes in {precision} for float64 parameters: {exact_part}"
             f"FD of a {precision} function resolves little."
         )
 
     order = {pair: i for i, pair in enumerate(PAIRS)}
     comparisons.sort(key=lambda c: (c.quantity != "loss", order[c.pair]))
-    blame, diagnosis, evidence = diagnose(comparisons, taylor_results, precision=precision)
+    blame, diagnosis, evidence = diagnose(
+        comparisons, taylor_results, precision=precision, source=source
+    )
     return Report(
         comparisons=tuple(comparisons),
         blame=blame,

@@ -95,6 +95,7 @@ def diagnose(
     taylor: Sequence[TaylorResult] = (),
     *,
     precision: str | None = None,
+    source: str = "oracle",
 ) -> tuple[str | None, str, str]:
     r"""The blame, the diagnosis and the Taylor test's evidence for a check's comparisons.
 
@@ -108,6 +109,7 @@ def diagnose(
         precision: when the oracle (or FD's function) computes in a lower
             precision than the parameters, its dtype's name: a check that
             finds no failure is then called inconclusive, not a pass.
+        source: which computes in that precision, ``"oracle"`` or ``"fd_function"``.
 
     Returns:
         ``(blame, diagnosis, evidence)``: blame ``"ANALYTIC"``, ``"JAX"``,
@@ -136,10 +138,10 @@ def diagnose(
             return (
                 None,
                 (
-                    f"inconclusive: the oracle computes in {precision}, below the parameters' "
-                    f"float64, so ANALYTIC agrees with JAX and FD only to {precision}'s "
-                    "rounding; compute the oracle in float64 (check_gradient builds it so) "
-                    f"to check to float64's{extra}"
+                    f"inconclusive: the {source} computes in {precision}, below the "
+                    f"parameters' float64, so ANALYTIC agrees with JAX and FD only to "
+                    f"{precision}'s rounding; compute the {source} in float64 "
+                    f"(check_gradient builds both so) to check to float64's{extra}"
                 ),
                 "",
             )
