@@ -20,9 +20,6 @@ import platform
 import pytest
 from problems import DTYPES, SIZES, SLOW, Problem, make_problem
 
-# JAX's float64 flag is set once, in the oracle module, before any JAX array exists.
-import verification.oracle  # noqa: F401
-
 __all__ = ["Problem"]
 
 

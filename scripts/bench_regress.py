@@ -201,8 +201,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.rounds < 5:
         parser.error(f"--rounds must be at least 5 for a spread to be measured; got {args.rounds}")
 
-    import verification.oracle  # noqa: F401  (JAX's float64 flag, once, before any array)
-
     path = baseline_path(args)
     if args.command == "save":
         data = measure(args)

@@ -102,8 +102,6 @@ def main(argv: list[str] | None = None) -> int:
     import impls
     from problems import make_problem
 
-    import verification.oracle  # noqa: F401  (JAX's float64 flag, once, before any array)
-
     wanted = args.impls.split(",") if args.impls else None
     results = []
     for dtype in args.dtypes.split(","):

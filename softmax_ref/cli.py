@@ -25,13 +25,47 @@ def _verify(args: argparse.Namespace) -> int:
     return run_verify(args, default_analytic=loss_and_grad, default_name=_DEFAULT_ANALYTIC)
 
 
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Examples kept as written; every option's default stated, unless its help already does."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if (
+            "default" not in text
+            and action.default not in (None, False, argparse.SUPPRESS)
+            and action.option_strings
+        ):
+            text += " (default: %(default)s)"
+        return text
+
+
+_EXAMPLES = {
+    "demo": "softmax-ref demo --output demo-output --datasets toy",
+    "train": "softmax-ref train data.csv --model model.npz --solver lbfgs --reg 0.01",
+    "predict": "softmax-ref predict model.npz data.csv --proba",
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from softmax_ref import __version__
+
     parser = argparse.ArgumentParser(
         prog="softmax-ref",
         description="A reference softmax cross-entropy classifier with a verified gradient.",
     )
+    parser.add_argument("--version", action="version", version=f"softmax-ref {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="the main job on the blog post's toy data set")
+
+    def add(name: str, help: str) -> argparse.ArgumentParser:
+        example = _EXAMPLES.get(name)
+        return sub.add_parser(
+            name,
+            help=help,
+            formatter_class=_HelpFormatter,
+            epilog=f"example:\n  {example}" if example else None,
+        )
+
+    demo = add("demo", help="the main job on the blog post's toy data set")
     # demo.py and model_cli.py import only argparse and numpy at top level.
     from softmax_ref.demo import configure_parser as configure_demo
 
@@ -39,14 +73,16 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=_demo)
     from softmax_ref.model_cli import configure_predict, configure_train, run_predict, run_train
 
-    train = sub.add_parser("train", help="fit a SoftmaxClassifier to a CSV or .npz file")
+    train = add("train", help="fit a SoftmaxClassifier to a CSV or .npz file")
     configure_train(train)
     train.set_defaults(func=run_train)
-    predict = sub.add_parser("predict", help="predict with a saved model on a CSV or .npz file")
+    predict = add("predict", help="predict with a saved model on a CSV or .npz file")
     configure_predict(predict)
     predict.set_defaults(func=run_predict)
-    verify = sub.add_parser(
-        "verify", help="three-way check (analytic, JAX, finite differences) of a gradient"
+    verify = add(
+        "verify",
+        help="three-way check (analytic, JAX, finite differences) of a gradient: your own "
+        "loss with --loss, else against softmax cross-entropy",
     )
     # verification/cli.py imports only argparse and numpy at top level.
     from verification.cli import configure_parser as configure_verify

@@ -202,3 +202,167 @@ def test_run_verify_without_a_function_to_check_is_a_usage_error(capsys):
     configure_parser(parser)
     assert run_verify(parser.parse_args(["--count", "1"])) == 2
     assert "no function to check: pass --analytic MODULE:FUNCTION" in capsys.readouterr().err
+
+
+# --- any loss: --loss, --point, --params ---------------------------------------------
+
+OWN_LOSS = textwrap.dedent(
+    """
+    import jax.numpy as jnp
+    import numpy as np
+
+    def loss(p, d):
+        z = d["X"] @ p["W"] + p["b"]
+        return jnp.mean(d["s"] * (jnp.logaddexp(0.0, z) - d["y"] * z))
+
+    def grad(p, d, column=None):
+        z = d["X"] @ p["W"] + p["b"]
+        q = 1.0 / (1.0 + np.exp(-z))
+        r = d["s"] * (q - d["y"]) / q.size
+        dW = d["X"].T @ r
+        if column is not None:
+            dW[:, column] *= 1.001
+        loss = np.mean(d["s"] * (np.logaddexp(0.0, z) - d["y"] * z))
+        return loss, {"W": dW, "b": r.sum(axis=0)}
+
+    def column_1_off(p, d):
+        return grad(p, d, column=1)
+
+    def raises(p, d):
+        raise KeyError("no such array")
+    """
+)
+
+
+@pytest.fixture
+def own_loss(tmp_path, monkeypatch):
+    (tmp_path / "own.py").write_text(OWN_LOSS)
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(0)
+    np.savez(
+        tmp_path / "point.npz",
+        W=rng.normal(size=(3, 2)),
+        b=rng.normal(size=2),
+        X=rng.normal(size=(8, 3)),
+        y=(rng.uniform(size=(8, 2)) < 0.5).astype(float),
+        s=rng.uniform(0.5, 2.0, size=(8, 1)),
+    )
+    return ["--loss", "own.py:loss", "--point", "point.npz", "--params", "W,b"]
+
+
+def test_own_loss_correct_exits_zero(capsys, own_loss):
+    assert main(["verify", "--analytic", "own.py:grad", *own_loss]) == 0
+    out = capsys.readouterr().out
+    assert "== point.npz: params W (3, 2), b (2,); data X (8, 3), s (8, 1), y (8, 2)" in out
+    assert "three-way gradient check: OK" in out
+    assert "all agree: own.py:grad checked against own.py:loss" in out
+    assert "softmax" not in out
+
+
+def test_own_loss_wrong_column_exits_one_naming_the_entries(capsys, own_loss):
+    assert main(["verify", "--analytic", "own.py:column_1_off", *own_loss]) == 1
+    out = capsys.readouterr().out
+    assert "ANALYTIC disagrees with JAX and FD, which agree: dW[" in out
+    assert "(3 of 6, column 1)" in out
+    assert "disagreement: own.py:column_1_off checked against own.py:loss: dW" in out
+
+
+@pytest.mark.parametrize("mode", ["sampled", "directional"])
+def test_own_loss_modes_and_json(capsys, own_loss, mode):
+    args = ["verify", "--analytic", "own.py:column_1_off", "--mode", mode, "--json", *own_loss]
+    assert main(args) == 1
+    doc = json.loads(capsys.readouterr().out)
+    assert (doc["ok"], doc["loss"], doc["params"]) == (
+        False,
+        "own.py:loss",
+        {"W": [3, 2], "b": [2]},
+    )
+    assert doc["report"]["blame"] == "ANALYTIC"
+    assert doc["report"]["mode"] == mode
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (["--params", "W,c"], "--params W,c: c not in point.npz, which holds W, X, b, s, y"),
+        (["--params", "W,b,y"], "point.npz: KeyError: 'y'"),  # y is no longer data
+        (["--params", ""], "missing --params"),
+        (["--loss", "own.py:nothing"], "--loss own.py:nothing: own.py has no function 'nothing'"),
+        (["--loss", "own"], "--loss must look like module:function; got 'own'"),
+        (["--point", "absent.npz"], "--point absent.npz: no such file"),
+        (["--analytic", "own.py:raises"], "point.npz: KeyError"),
+        (["--npz", "point.npz"], "with --loss give the arrays by --point"),
+    ],
+)
+def test_own_loss_usage_errors_exit_two(capsys, own_loss, change, message):
+    args = dict(zip(own_loss[::2], own_loss[1::2], strict=True))
+    args["--analytic"] = "own.py:grad"
+    extra = []
+    for flag, value in zip(change[::2], change[1::2], strict=True):
+        if flag in args:
+            args[flag] = value
+        else:
+            extra += [flag, value]
+    flat = [x for kv in args.items() for x in kv if kv[1] != ""] + extra
+    assert main(["verify", *flat]) == 2
+    err = capsys.readouterr().err
+    assert message in err, err
+
+
+def test_own_loss_integer_parameter_is_refused(tmp_path, capsys, own_loss):
+    np.savez(tmp_path / "int.npz", W=np.zeros((3, 2), dtype=int), b=np.zeros(2), X=np.ones((8, 3)))
+    args = ["verify", "--analytic", "own.py:grad", "--loss", "own.py:loss"]
+    assert main([*args, "--point", "int.npz", "--params", "W,b"]) == 2
+    assert (
+        "W in int.npz has dtype int64; a parameter must be a float array" in capsys.readouterr().err
+    )
+
+
+def test_without_loss_the_output_and_help_name_softmax_cross_entropy(capsys):
+    assert main(["verify", "--count", "1", *SMALL]) == 0
+    assert "checked against softmax cross-entropy" in capsys.readouterr().out
+    from softmax_ref.cli import build_parser
+
+    sub = build_parser()._subparsers._group_actions[0].choices["verify"]
+    text = " ".join(sub.format_help().split())
+    assert "Without --loss: a (W, b, X, y, reg) -> (loss, dW, db) function checked against" in text
+    assert "softmax cross-entropy" in text
+
+
+def test_point_holds_a_softmax_problem_without_loss(tmp_path, capsys):
+    rng = np.random.default_rng(1)
+    np.savez(
+        tmp_path / "p.npz",
+        W=rng.normal(size=(3, 4)),
+        b=rng.normal(size=4),
+        X=rng.normal(size=(6, 3)),
+        y=np.arange(6) % 4,
+    )
+    assert main(["verify", "--point", str(tmp_path / "p.npz")]) == 0
+    assert "three-way gradient check: OK" in capsys.readouterr().out
+
+
+def test_version(capsys):
+    import softmax_ref
+
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out.strip() == f"softmax-ref {softmax_ref.__version__}"
+
+
+def test_every_subcommand_help_has_an_example_and_states_its_defaults():
+    import argparse
+
+    from softmax_ref.cli import build_parser
+
+    subs = build_parser()._subparsers._group_actions[0].choices
+    assert set(subs) == {"demo", "train", "predict", "verify"}
+    for name, sub in subs.items():
+        text = sub.format_help()
+        assert "example" in text, name
+        assert f"softmax-ref {name}" in text, name
+        formatter = sub._get_formatter()
+        for action in sub._actions:
+            if action.option_strings and action.default not in (None, False, argparse.SUPPRESS):
+                assert "default" in formatter._get_help_string(action), (name, action.dest)

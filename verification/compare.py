@@ -27,19 +27,23 @@ FD elsewhere (for example at the analytic's own forward, to ask only whether a
 gradient is consistent with its loss).
 
 **Diagnosis.** A pair *agrees* when none of its comparisons fails (kinks and
-inconclusive entries are not failures). With the set of disagreeing pairs:
+inconclusive entries are not failures); the set of disagreeing pairs decides
+who is blamed, as the table of :mod:`verification.diagnosis` says, where a
+loss that differs is told apart as "two different functions" and the Taylor
+remainder test (:mod:`verification.taylor`) joins as supporting evidence.
 
-=========================================  =============  =======================
-disagreeing pairs                          blame          meaning
-=========================================  =============  =======================
-none                                       None           all three agree
-ANALYTIC-JAX and ANALYTIC-FD               ANALYTIC       two of three outvote it
-ANALYTIC-JAX only                          ANALYTIC       the oracle outvotes it;
-                                                          FD is too coarse to tell
-ANALYTIC-JAX and JAX-FD                    JAX            two of three outvote it
-ANALYTIC-FD and JAX-FD (or only one)       FD             the exact two agree
-all three                                  None           no majority
-=========================================  =============  =======================
+**Rounding scales.** Unless ``scales`` is given, each entry's scale is
+measured by probing the oracle at points moved by a few ulps
+(:mod:`verification.rounding`), never below the parameter's largest entry:
+near a stationary point the gradient is tiny and its rounding is not.
+
+**A lower-precision oracle.** The oracle's results (and FD's function's) are
+read for their dtype. A float32 oracle for float64 parameters makes JAX
+only as precise as float32: an ANALYTIC vs JAX difference within float32's
+rounding of the entry is inconclusive, not a failure, FD differentiates with
+float32's noise, and the report says so in a note and in the diagnosis. An
+error beyond float32's rounding (a factor of 1.001) still fails. Below
+float32 (float16, bfloat16) the check refuses, naming the oracle.
 
 **Underflow.** XLA on CPU treats subnormal numbers as zero, in and out, so
 the oracle is exact only down to the smallest normal float (``tiny``); the
@@ -67,13 +71,16 @@ from typing import Any
 
 import numpy as np
 
+from verification.diagnosis import diagnose
 from verification.finite_diff import (
     directional_derivatives,
     numerical_gradient,
     random_directions,
     sample_coordinates,
 )
-from verification.report import ANALYTIC, FD, JAX, PAIRS, Comparison, Report
+from verification.report import ANALYTIC, FD, JAX, PAIRS, Comparison, Report, failure_pattern
+from verification.rounding import measure_rounding
+from verification.taylor import taylor_test
 from verification.tolerances import Tolerances, tolerances_for
 
 __all__ = ["Comparison", "Report", "check"]
@@ -176,42 +183,8 @@ def _compare(
         n_failed=int(fail.sum()),
         n_kinks=int(kink.sum()),
         n_inconclusive=int(inconclusive.sum()),
+        pattern=failure_pattern(fail, compared),
     )
-
-
-def _diagnose(comparisons: list[Comparison]) -> tuple[str | None, str]:
-    failing = {c.pair for c in comparisons if c.verdict == "fail"}
-
-    def where(*sides: str) -> str:
-        # One location per quantity: the worst entry of its first failing comparison
-        # (ANALYTIC vs JAX comes first, the tightest).
-        spots: dict[str, str] = {}
-        for c in comparisons:
-            if c.verdict == "fail" and all(s in c.pair for s in sides):
-                spots.setdefault(c.quantity, c.where)
-        return ", ".join(spots.values())
-
-    aj, af, jf = PAIRS
-    if not failing:
-        kinds = sorted({c.verdict for c in comparisons} - {"pass"})
-        extra = f" ({' and '.join(kinds)} entries noted in the table)" if kinds else ""
-        return None, f"all three agree{extra}"
-    if failing == {aj, af}:
-        return ANALYTIC, f"ANALYTIC disagrees with JAX and FD, which agree: {where(ANALYTIC)}"
-    if failing == {aj}:
-        return ANALYTIC, (
-            "ANALYTIC disagrees with JAX beyond rounding; FD agrees with both within its "
-            f"error bound, too coarse to tell them apart: {where(ANALYTIC, JAX)}"
-        )
-    if failing == {aj, jf}:
-        return JAX, f"JAX disagrees with ANALYTIC and FD, which agree: {where(JAX)}"
-    if failing in ({af, jf}, {af}, {jf}):
-        return FD, (
-            "FD disagrees with ANALYTIC and JAX, which agree: its error bound is too "
-            "optimistic here (is f noisier than f_scale says, or has it several kinks "
-            f"within a step or two of the point?): {where(FD)}"
-        )
-    return None, f"all three disagree, no two-of-three majority: {where(ANALYTIC)}"
 
 
 # --- the generic check -------------------------------------------------------------
@@ -222,6 +195,27 @@ def _scalar(who: str, value: Any) -> float:
     if a.size != 1 or a.dtype.kind not in "biuf":
         raise TypeError(f"{who} must return a real scalar loss; got {a.dtype} of shape {a.shape}")
     return float(a.reshape(()))
+
+
+def _precision(who: str, value: Any, arrays: Any) -> np.dtype:
+    """The lowest floating precision among a function's results (float64 for Python floats).
+
+    Raises:
+        ValueError: below float32 (float16, bfloat16), which no tolerance row covers.
+    """
+    found: np.dtype = np.dtype(np.float64)
+    for a in [value, *arrays]:
+        dt = np.asarray(a).dtype
+        if dt.kind in "biu" or (dt.kind == "f" and dt.itemsize >= 8):
+            continue
+        if dt == np.float32:
+            found = np.dtype(np.float32)
+            continue
+        raise ValueError(
+            f"{who} returned {dt} results; the check needs float32 or float64 (compute "
+            "the oracle in float64: check_gradient builds it so)"
+        )
+    return found
 
 
 def _grads(who: str, out: Any, params: Mapping[str, np.ndarray]) -> tuple[float, dict[str, Any]]:
@@ -270,6 +264,7 @@ def check(
     loss_scale: float | None = None,
     step_scale: Mapping[str, Any] | None = None,
     underflow: Mapping[str, Any] | None = None,
+    taylor: bool = True,
 ) -> Report:
     r"""Check a model's gradient three ways at one point: ANALYTIC, JAX and FD.
 
@@ -314,10 +309,13 @@ def check(
         n_directions: directional mode's number of directions.
         scales: per parameter, scalar or array of its shape: the size of the
             terms whose rounding enters each gradient entry (the absolute floor
-            of the tight comparison and FD's resolution scale). Default: the
-            largest gradient entry of that parameter. Pass it near stationary
-            points, where the gradient is small but its terms are not.
-        loss_scale: the same for the loss (and f_scale for FD); default |loss|.
+            of the tight comparison). Default: measured by probing the
+            oracle at points moved by a few ulps
+            (:func:`~verification.rounding.measure_rounding`), never below the
+            parameter's largest gradient entry; near a stationary point the
+            gradient is small but the rounding of its terms is not.
+        loss_scale: the same for the loss (and f_scale for FD); default
+            measured likewise, never below |loss|.
         step_scale: per parameter, FD's step scale (see
             :func:`~verification.finite_diff.numerical_gradient`).
         underflow: per parameter (and ``"loss"``), an absolute floor added to
@@ -325,6 +323,9 @@ def check(
             float: XLA on CPU flushes subnormal inputs and results to zero, and
             a float32 analytic underflows where float64 does not. Default: the
             smallest normal number of the analytic's dtype, for every entry.
+        taylor: run the Taylor remainder test (:mod:`verification.taylor`)
+            along two seeded directions, 52 evaluations of FD's function; its
+            verdicts join the diagnosis as supporting evidence.
 
     Returns:
         A :class:`Report`.
@@ -339,7 +340,10 @@ def check(
         >>> r.ok, r.blame
         (False, 'ANALYTIC')
         >>> r.diagnosis
-        'ANALYTIC disagrees with JAX and FD, which agree: dw[1]'
+        'ANALYTIC disagrees with JAX and FD, which agree: dw[1] (2 of 2, everything)'
+        >>> print(r.evidence)   # doctest: +NORMALIZE_WHITESPACE
+        The Taylor remainder test agrees: ANALYTIC's remainder shrinks like h
+        (slopes 1.0, 1.0), JAX's like h^2 (2.0, 2.0).
         >>> check(oracle, oracle, {"w": np.array([0.5, 0.5])}).ok
         True
     """
@@ -349,43 +353,75 @@ def check(
     tol_a, tol_64 = tolerances_for(dtype), tolerances_for(np.float64)
 
     a_loss, a_grads = _grads("analytic", analytic(p_analytic), p_analytic)
-    j_loss, j_grads = _grads("oracle", oracle({k: v.copy() for k, v in p64.items()}), p64)
+    j_raw = oracle({k: v.copy() for k, v in p64.items()})
+    j_loss, j_grads = _grads("oracle", j_raw, p64)
+    # The oracle's own precision: a float32 oracle for float64 parameters makes
+    # JAX (and FD of its forward) only as precise as float32, whatever ANALYTIC is.
+    j_dtype = _precision("oracle", j_raw[0], j_grads.values())
+    tol_j = tolerances_for(j_dtype)
     a_grads = {k: np.asarray(v, dtype=np.float64) for k, v in a_grads.items()}
     j_grads = {k: np.asarray(v, dtype=np.float64) for k, v in j_grads.items()}
 
+    # FD works on one flat vector of every parameter's entries.
+    flat = _Flat.of(p64)
+    f_flat, batched = _fd_objective(flat, oracle, fd_function, fd_batched)
+    x = flat.join(p64)
+    f0_raw = f_flat(x[None]) if batched else f_flat(x)
+    fd_dtype = _precision("fd_function" if fd_function else "oracle", f0_raw, [])
+    f0 = _scalar("fd_function", np.asarray(f0_raw).reshape(-1)[0])
+    low = max((j_dtype, fd_dtype), key=lambda t: tolerances_for(t).eps)
+    precision = str(low) if low != np.float64 else None
+    source = "oracle" if j_dtype != np.float64 or fd_function is None else "fd_function"
+
+    measured = None
+    if (scales is None or loss_scale is None) and j_dtype == np.float64:
+        measured = measure_rounding(lambda p, d: oracle(p), p64, seed=seed)
+    if scales is None and measured is not None:
+        scales = measured.grad_scales
     scale = _gradient_scales(scales or {}, j_grads, p64)
-    l_scale = abs(j_loss) if loss_scale is None else float(loss_scale)
+    if loss_scale is not None:
+        l_scale = float(loss_scale)
+    else:
+        l_scale = measured.loss_scale if measured is not None else abs(j_loss)
     tiny = float(np.finfo(dtype).tiny)
     underflow = dict(underflow or {})
     floor = {k: np.broadcast_to(np.asarray(underflow.get(k, tiny)), p64[k].shape) for k in p64}
     loss_floor = float(underflow.get("loss", tiny))
 
+    def exact(value_a: np.ndarray, value_j: np.ndarray, s: Any, fl: Any) -> dict[str, Any]:
+        # The tight rule; with a lower-precision oracle, what its own rounding
+        # could explain beyond that is inconclusive, not a failure.
+        out: dict[str, Any] = {"tol": _rounding_tol(tol_a, value_j, s, fl)}
+        if j_dtype != np.float64:
+            out["allowance"] = _rounding_tol(tol_j, value_j, s, fl)
+        return out
+
+    loss_tol = exact(np.asarray(a_loss), np.asarray(j_loss), l_scale, loss_floor)
     comparisons = [
         _compare(
             "loss",
             (ANALYTIC, JAX),
             np.asarray(a_loss),
             np.asarray(j_loss),
-            _rounding_tol(tol_a, np.asarray(j_loss), l_scale, loss_floor),
+            loss_tol["tol"],
             {ANALYTIC: np.asarray(a_loss), JAX: np.asarray(j_loss), FD: None},
+            allowance=loss_tol.get("allowance"),
         )
     ]
     for k in p64:
+        t = exact(a_grads[k], j_grads[k], scale[k], floor[k])
         comparisons.append(
             _compare(
                 f"d{k}",
                 (ANALYTIC, JAX),
                 a_grads[k],
                 j_grads[k],
-                _rounding_tol(tol_a, j_grads[k], scale[k], floor[k]),
+                t["tol"],
                 {ANALYTIC: a_grads[k], JAX: j_grads[k], FD: None},
+                allowance=t.get("allowance"),
             )
         )
 
-    # FD works on one flat vector of every parameter's entries.
-    flat = _Flat.of(p64)
-    f_flat, batched = _fd_objective(flat, oracle, fd_function, fd_batched)
-    x = flat.join(p64)
     steps = None
     if step_scale is not None:
         # Parameters without an entry keep the default scale max(1, |x|).
@@ -403,19 +439,24 @@ def check(
     j_flat = flat.join(j_grads)
     floor_flat = flat.join(floor)
     fd_tol = {
-        ANALYTIC: _rounding_tol(tol_a, j_flat, scale_flat, floor_flat),
-        JAX: _rounding_tol(tol_64, j_flat, scale_flat, floor_flat),
+        ANALYTIC: _rounding_tol(tol_a, j_flat, scale_flat, floor_flat)
+        + (0.0 if j_dtype == np.float64 else _rounding_tol(tol_j, j_flat, scale_flat, floor_flat)),
+        JAX: _rounding_tol(
+            tol_j if j_dtype != np.float64 else tol_64, j_flat, scale_flat, floor_flat
+        ),
     }
     grads = {ANALYTIC: a_grads, JAX: j_grads}
     fd_args = (f_flat, x, steps, l_scale, batched, resolution, tol_64.fd_inconclusive_rtol)
 
+    notes = []
     if mode in ("full", "sampled"):
         coords = None
         if mode == "sampled":
             n = max(len(flat.names), 32) if n_coords is None else n_coords
             coords = sample_coordinates(flat.sizes, n, seed)
-        n_evals, fd_rows = _fd_entries(flat, grads, fd_tol, *fd_args, coords=coords)
-        notes = []
+        n_evals, fd_rows = _fd_entries(
+            flat, grads, fd_tol, *fd_args, coords=coords, f_dtype=fd_dtype
+        )
         if mode == "sampled":
             n_checked = sum(c.n_compared for c in fd_rows if c.pair == (ANALYTIC, FD))
             notes.append(
@@ -424,16 +465,48 @@ def check(
             )
     else:
         V = random_directions(x.shape, n_directions, seed)
-        n_evals, fd_rows = _fd_directions(flat, grads, fd_tol, *fd_args, V=V)
+        n_evals, fd_rows = _fd_directions(flat, grads, fd_tol, *fd_args, V=V, f_dtype=fd_dtype)
         notes = [
             f"FD along {n_directions} random unit directions (seed {seed}); "
             "ANALYTIC vs JAX compared every entry."
         ]
     comparisons += fd_rows
+    n_taylor = 1  # the evaluation at x that read f's precision
+    taylor_results: list[Any] = []
+    if taylor:
+        s_flat = steps if steps is not None else np.maximum(1.0, np.abs(x))
+        Z = random_directions(x.shape, 2, seed + 1)
+        eps_fd = tolerances_for(fd_dtype).eps
+        g_abs = np.nan_to_num(np.abs(j_flat), posinf=0.0)
+        f_noise = tol_64.fd_roundoff_factor * eps_fd * l_scale + eps_fd * float(np.abs(x) @ g_abs)
+        taylor_results, n_t = taylor_test(
+            f_flat,
+            x,
+            {ANALYTIC: flat.join(a_grads), JAX: j_flat},
+            Z * s_flat,
+            f_noise=f_noise,
+            grad_tol=fd_tol,
+            batched=batched,
+            f0=f0,
+        )
+        n_taylor += n_t
+    if precision:
+        exact_part = (
+            f"ANALYTIC vs JAX is decided only beyond {precision} rounding (the rest is "
+            "inconclusive), and "
+            if j_dtype != np.float64
+            else ""
+        )
+        notes.append(
+            f"The {source} computes in {precision} for float64 parameters: {exact_part}"
+            f"FD of a {precision} function resolves little."
+        )
 
     order = {pair: i for i, pair in enumerate(PAIRS)}
     comparisons.sort(key=lambda c: (c.quantity != "loss", order[c.pair]))
-    blame, diagnosis = _diagnose(comparisons)
+    blame, diagnosis, evidence = diagnose(
+        comparisons, taylor_results, precision=precision, source=source
+    )
     return Report(
         comparisons=tuple(comparisons),
         blame=blame,
@@ -443,6 +516,9 @@ def check(
         seed=seed,
         dtype=str(dtype),
         notes=tuple(notes),
+        taylor=tuple(taylor_results),
+        evidence=evidence,
+        n_taylor_evals=n_taylor,
     )
 
 
@@ -517,7 +593,7 @@ class _Flat:
     def split(self, v: np.ndarray, lead: tuple[int, ...] = ()) -> dict[str, np.ndarray]:
         """The inverse of :meth:`join`; ``lead`` axes of ``v`` (a batch) come first."""
         return {
-            k: v[..., self.part(i)].reshape(*lead, *self.shapes[i])
+            k: v[..., self.part(i)].reshape((*lead, *self.shapes[i]))
             for i, k in enumerate(self.names)
         }
 
@@ -532,7 +608,9 @@ def _fd_objective(
     if fd_function is None:
 
         def f_oracle(v: np.ndarray) -> Any:
-            return _scalar("oracle", oracle(flat.split(v))[0])
+            value = oracle(flat.split(v))[0]
+            _scalar("oracle", value)
+            return value  # unconverted: the check reads its precision
 
         return f_oracle, False
     fd = fd_function
@@ -562,13 +640,20 @@ def _fd_entries(
     rtol: float,
     *,
     coords: np.ndarray | None,
+    f_dtype: Any = np.float64,
 ) -> tuple[int, list[Comparison]]:
     """FD on every entry (or the sampled ``coords``), compared with ANALYTIC and with JAX.
 
     An entry whose FD error bound exceeds ``rtol * resolution`` is unresolved.
     """
     fd = numerical_gradient(
-        f_flat, x, coords=coords, step_scale=steps, f_scale=f_scale, batched=batched
+        f_flat,
+        x,
+        coords=coords,
+        step_scale=steps,
+        f_scale=f_scale,
+        batched=batched,
+        f_dtype=f_dtype,
     )
     unresolved = fd.error_bound > rtol * resolution
     rows = []
@@ -602,6 +687,7 @@ def _fd_directions(
     rtol: float,
     *,
     V: np.ndarray,
+    f_dtype: Any = np.float64,
 ) -> tuple[int, list[Comparison]]:
     """FD along the rows of ``V``, compared with ANALYTIC's and JAX's ``V @ grad``."""
     a_flat, j_flat = flat.join(grads[ANALYTIC]), flat.join(grads[JAX])
@@ -615,6 +701,7 @@ def _fd_directions(
         f_scale=f_scale,
         grad_magnitude=magnitude,
         batched=batched,
+        f_dtype=f_dtype,
     )
     with np.errstate(invalid="ignore", over="ignore"):
         along = {ANALYTIC: V @ a_flat, JAX: V @ j_flat}

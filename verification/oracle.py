@@ -10,9 +10,11 @@ and its gradient is whatever :func:`jax.value_and_grad` makes of it. The
 oracle is the reference *definition* of the loss in the three-way check:
 finite differences differentiate this forward (see ``docs/verification.md``).
 
-**Precision.** 64-bit floats are enabled here, once, before any JAX array
-exists; this is the only place in the project that touches the flag. Every
-function computes in float64 unless ``dtype=np.float32`` is asked for.
+**Precision.** Every oracle call runs inside :func:`float64_scope`, JAX's
+scoped 64-bit mode, and returns NumPy arrays: the process-wide setting is
+never changed, so importing this module or running a check leaves a user's
+other JAX code in the precision it chose. Every function computes in float64
+unless ``dtype=np.float32`` is asked for.
 
 **Compilation.** :func:`jax.jit` compiles once per input *shape*, and a
 compile costs as much as thousands of calls (``scripts/oracle_timing.py``
@@ -44,21 +46,20 @@ gradient back. The two-layer network adds exactly these three pieces.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import contextlib
+import importlib
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import jax
-
-# Before any array is made: JAX fixes an array's precision when it is created.
-jax.config.update("jax_enable_x64", True)
-
-import jax.numpy as jnp  # noqa: E402  (must follow the x64 flag)
-import numpy as np  # noqa: E402
+import jax.numpy as jnp
+import numpy as np
 
 __all__ = [
     "JaxLoss",
     "bucket",
     "check_two_layer_inputs",
+    "float64_scope",
     "loss",
     "loss_and_grad",
     "loss_batch",
@@ -84,6 +85,36 @@ MIN_CLASSES = 8
 # property suite draws (D = C = 6), so one check costs two compiled calls.
 MAX_BATCH_ENTRIES = 2**21
 MAX_BATCH = 256
+
+
+@contextlib.contextmanager
+def float64_scope() -> Iterator[None]:
+    r"""JAX computes in 64 bits inside the ``with`` block; the process-wide setting is untouched.
+
+    Arrays of any shape made inside are float64 (:math:`\varepsilon = 2^{-52}`)
+    where JAX's default would make them float32 (:math:`2^{-23}`).
+
+    JAX fixes an array's precision when the array is made, and a jitted
+    function is compiled separately for each setting, so every oracle call
+    makes its arrays and runs its compiled code inside this block and leaves
+    it with NumPy results. Outside, ``jax.numpy.ones(2).dtype`` is whatever the
+    user's process chose (float32 by JAX's default).
+
+    Example:
+        >>> before = jnp.ones(2).dtype
+        >>> with float64_scope():
+        ...     print(jnp.ones(2).dtype)
+        float64
+        >>> jnp.ones(2).dtype == before
+        True
+    """
+    # jax.enable_x64 is the context manager of recent JAX; older releases
+    # (down to the 0.4.30 the verify extra allows) have it in jax.experimental.
+    scope: Any = getattr(jax, "enable_x64", None)
+    if scope is None:  # pragma: no cover  (older JAX)
+        scope = importlib.import_module("jax.experimental").enable_x64
+    with scope(True):
+        yield
 
 
 def bucket(n: int, minimum: int) -> int:
@@ -169,8 +200,9 @@ class JaxLoss:
             >>> value, grads["w"]   # d/dw (w - t)^2 = 2 (w - t)
             (4.0, array([[0., 4.]]))
         """
-        value, grads = self._value_and_grad(dict(params), dict(data))
-        return float(value), {k: np.asarray(v) for k, v in grads.items()}
+        with float64_scope():
+            value, grads = self._value_and_grad(dict(params), dict(data))
+            return float(value), {k: np.asarray(v) for k, v in grads.items()}
 
     def batch(
         self, params: Mapping[str, np.ndarray], data: Mapping[str, np.ndarray], *, chunk: int
@@ -207,7 +239,8 @@ class JaxLoss:
                     filler = np.broadcast_to(a[:1], (chunk - (stop - start), *a.shape[1:]))
                     part = np.concatenate([part, filler])
                 piece[name] = part
-            out[start:stop] = np.asarray(self._batch(piece, dict(data)))[: stop - start]
+            with float64_scope():
+                out[start:stop] = np.asarray(self._batch(piece, dict(data)))[: stop - start]
         return out
 
 
@@ -235,7 +268,8 @@ def softmax_loss_fn(params: Mapping[str, Any], data: Mapping[str, Any]) -> Any:
         ...         "row_mask": np.array([True, False]),
         ...         "class_mask": np.array([True, True, False]),
         ...         "n": np.array(1.0), "reg": np.array(0.0)}
-        >>> round(float(jax.jit(softmax_loss_fn)(params, data)), 12)   # jitted, as JaxLoss runs it
+        >>> with float64_scope():   # jitted in float64, as JaxLoss runs it
+        ...     print(round(float(jax.jit(softmax_loss_fn)(params, data)), 12))
         0.69314718056
     """
     W, b = params["W"], params["b"]
@@ -488,8 +522,9 @@ def two_layer_loss_fn(params: Mapping[str, Any], data: Mapping[str, Any]) -> Any
         >>> data = {"X": np.ones((1, 1)), "y": np.array([1]), "row_mask": np.array([True]),
         ...         "class_mask": np.array([True, True, False]),
         ...         "n": np.array(1.0), "reg": np.array(1.0)}
-        >>> round(float(jax.jit(two_layer_loss_fn)(params, data)), 12)
-        1.193147180560
+        >>> with float64_scope():
+        ...     print(round(float(jax.jit(two_layer_loss_fn)(params, data)), 12))
+        1.19314718056
     """
     hidden = relu(data["X"] @ params["W1"] + params["b1"])
     scores = hidden @ params["W2"] + params["b2"]

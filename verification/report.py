@@ -17,6 +17,10 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
+from verification.taylor import TaylorResult
+
 __all__ = ["Comparison", "Report"]
 
 ANALYTIC, JAX, FD = "ANALYTIC", "JAX", "FD"
@@ -53,6 +57,10 @@ class Comparison:
             side has no value, e.g. FD for the loss or for an unsampled entry).
         bound: the tolerance used at ``worst_index``.
         n_compared, n_failed, n_kinks, n_inconclusive: entry counts.
+        pattern: where the failing entries lie: ``""`` when none fails, else
+            ``"single entry"``, ``"row i"`` or ``"column j"`` (every failing
+            entry of a 2-D quantity in that row or column), ``"everything"``
+            (every compared entry) or ``"scattered"``; see :func:`failure_pattern`.
 
     Example:
         The second comparison of a check whose gradient misses a factor 2:
@@ -81,6 +89,21 @@ class Comparison:
     n_failed: int
     n_kinks: int
     n_inconclusive: int
+    pattern: str = ""
+
+    @property
+    def failing(self) -> str:
+        """How many entries fail and their pattern, e.g. ``"5 of 20, column 2"``; ``""`` if none.
+
+        Counted over the entries of the quantity's shape that were compared.
+
+        Example:
+            >>> check(wrong, oracle, {"w": np.array([0.5, 0.5])}).comparisons[1].failing
+            '2 of 2, everything'
+        """
+        if not self.n_failed:
+            return ""
+        return f"{self.n_failed} of {self.n_compared}, {self.pattern}"
 
     @property
     def where(self) -> str:
@@ -119,7 +142,48 @@ class Comparison:
             "n_failed": self.n_failed,
             "n_kinks": self.n_kinks,
             "n_inconclusive": self.n_inconclusive,
+            "pattern": self.pattern,
         }
+
+
+def failure_pattern(fail: np.ndarray, compared: np.ndarray) -> str:
+    r"""Where the failing entries of a quantity lie, in words.
+
+    With :math:`F` the set of failing indices: ``row i`` when :math:`|F| > 1`
+    and every :math:`(r, c) \in F` has :math:`r = i`; ``column j`` likewise.
+
+    Args:
+        fail: bool, the quantity's shape: the failing entries.
+        compared: bool, same shape: the entries that were compared.
+
+    Returns:
+        ``""`` (none fails), ``"single entry"``, ``"everything"`` (every
+        compared entry, more than one), ``"row i"`` / ``"column j"`` (a 2-D
+        quantity whose failing entries, more than one, share a row or a
+        column), else ``"scattered"``.
+
+    Example:
+        >>> f = np.zeros((4, 5), bool); f[:, 2] = True
+        >>> failure_pattern(f, np.ones((4, 5), bool))
+        'column 2'
+        >>> f[1, 3] = True
+        >>> failure_pattern(f, np.ones((4, 5), bool))
+        'scattered'
+    """
+    n = int(fail.sum())
+    if n == 0:
+        return ""
+    if n == 1:
+        return "single entry"
+    if n == int(compared.sum()):
+        return "everything"
+    if fail.ndim == 2:
+        rows, cols = np.nonzero(fail)
+        if np.all(rows == rows[0]):
+            return f"row {int(rows[0])}"
+        if np.all(cols == cols[0]):
+            return f"column {int(cols[0])}"
+    return "scattered"
 
 
 def _json_float(v: float | None) -> float | str | None:
@@ -146,20 +210,31 @@ class Report:
         blame: ``"ANALYTIC"``, ``"JAX"``, ``"FD"`` or None (see the module's
             diagnosis table).
         diagnosis: one sentence naming the culprit and where it is wrong.
-        n_function_evals: evaluations of the function FD differentiates.
+        n_function_evals: evaluations of the function FD differentiates, by FD.
         mode, seed, dtype: how the check ran.
+        notes: sentences on how to read the table (sampling, precision).
+        taylor: the Taylor remainder test of ANALYTIC's and JAX's gradients
+            (:mod:`verification.taylor`), supporting evidence for the diagnosis.
+        evidence: what the Taylor test adds to the diagnosis, one sentence
+            ("" when it adds nothing).
+        n_taylor_evals: evaluations of FD's function the Taylor test made.
 
     Example:
         >>> r = check(wrong, oracle, {"w": np.array([0.5, 0.5])})
-        >>> r.ok, r.blame, r.diagnosis
-        (False, 'ANALYTIC', 'ANALYTIC disagrees with JAX and FD, which agree: dw[1]')
+        >>> r.ok, r.blame
+        (False, 'ANALYTIC')
+        >>> r.diagnosis
+        'ANALYTIC disagrees with JAX and FD, which agree: dw[1] (2 of 2, everything)'
+
         >>> [(c.quantity, c.pair[0], c.pair[1], c.verdict) for c in r.comparisons]
         [('loss', 'ANALYTIC', 'JAX', 'pass'), ('dw', 'ANALYTIC', 'JAX', 'fail'),
          ('dw', 'ANALYTIC', 'FD', 'fail'), ('dw', 'JAX', 'FD', 'pass')]
         >>> [(c.where, c.pair) for c in r.failures()]
         [('dw[1]', ('ANALYTIC', 'JAX')), ('dw[1]', ('ANALYTIC', 'FD'))]
-        >>> r.mode, r.dtype, r.n_function_evals   # full mode: 1 + 6 per entry
-        ('full', 'float64', 13)
+        >>> r.mode, r.dtype, r.n_function_evals, r.n_taylor_evals   # 1 + 6 per entry
+        ('full', 'float64', 13, 53)
+        >>> [(t.side, t.verdict) for t in r.taylor]
+        [('ANALYTIC', 'fail'), ('JAX', 'pass')]
         >>> d = r.to_dict()
         >>> d["ok"], d["blame"], len(d["comparisons"])
         (False, 'ANALYTIC', 4)
@@ -175,6 +250,9 @@ class Report:
     seed: int
     dtype: str
     notes: tuple[str, ...] = field(default=())
+    taylor: tuple[TaylorResult, ...] = field(default=())
+    evidence: str = ""
+    n_taylor_evals: int = 0
 
     @property
     def ok(self) -> bool:
@@ -189,8 +267,9 @@ class Report:
         """Everything in the report as JSON-serialisable Python objects.
 
         The keys: ``ok``, ``blame``, ``diagnosis``, ``mode``, ``seed``, ``dtype``,
-        ``n_function_evals``, ``notes`` and ``comparisons`` (each
-        :meth:`Comparison.to_dict`).
+        ``n_function_evals``, ``notes``, ``evidence``, ``n_taylor_evals``, ``comparisons`` (each
+        :meth:`Comparison.to_dict`) and ``taylor`` (each
+        :meth:`~verification.taylor.TaylorResult.to_dict`).
         """
         return {
             "ok": self.ok,
@@ -201,7 +280,10 @@ class Report:
             "dtype": self.dtype,
             "n_function_evals": self.n_function_evals,
             "notes": list(self.notes),
+            "evidence": self.evidence,
+            "n_taylor_evals": self.n_taylor_evals,
             "comparisons": [c.to_dict() for c in self.comparisons],
+            "taylor": [t.to_dict() for t in self.taylor],
         }
 
     def to_json(self, **kwargs: Any) -> str:
@@ -224,7 +306,7 @@ class Report:
             ... except AssertionError as e:
             ...     print(*str(e).splitlines()[1:3], sep="\\n")
             three-way gradient check: FAIL  (mode=full, seed=0, dtype=float64, 13 function evaluations)
-            ANALYTIC disagrees with JAX and FD, which agree: dw[1]
+            ANALYTIC disagrees with JAX and FD, which agree: dw[1] (2 of 2, everything)
         """  # noqa: E501  (an output line of the example, which doctest compares whole)
         if not self.ok:
             raise AssertionError("\n" + str(self))
@@ -243,6 +325,7 @@ class Report:
             "max rel err",
             "bound",
             "at",
+            "failing",
             ANALYTIC,
             JAX,
             FD,
@@ -258,15 +341,22 @@ class Report:
                     _fmt(c.max_rel_err, 2),
                     _fmt(c.bound, 2),
                     c.where,
+                    c.failing or "-",
                     *(_fmt(c.values.get(k), 16) for k in (ANALYTIC, JAX, FD)),
                 )
             )
         widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
-        lines = [head, self.diagnosis, ""]
+        lines = [head, self.diagnosis, *([self.evidence] if self.evidence else []), ""]
         lines += [
             "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip()
             for r in rows
         ]
+        for t in self.taylor:
+            slopes = ", ".join("-" if math.isnan(v) else f"{v:.2f}" for v in t.slopes)
+            lines.append(
+                f"Taylor remainder test, {t.side}: {t.verdict} (slopes {slopes}; "
+                "2 for a gradient, 1 for a wrong one)"
+            )
         lines += list(self.notes)
         return "\n".join(lines)
 
