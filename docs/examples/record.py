@@ -75,7 +75,7 @@ EXAMPLES = [
 # with the CPU's instruction set, the BLAS kernel and the thread count. What a recorded
 # output promises is what the tolerance table promises, so that is what is compared:
 #
-# - every word, verdict, count, label and index: exactly (runs of spaces aside: the
+# - every word, verdict, count, label, index and failure pattern: exactly (runs of spaces aside: the
 #   table's column widths follow its longest cell);
 # - in a table row, a value of ANALYTIC or JAX: within paths_rtol |v| + paths_atol
 #   (the same formula rounded in another order); an FD value: within the two bounds
@@ -93,7 +93,19 @@ EXAMPLES = [
 
 _FLOAT = re.compile(r"[-+]?\d+\.\d+(?:e[-+]?\d+)?|[-+]?(?:inf|nan)")
 _HEADER = re.compile(r"^quantity\s+pair\s+verdict\s+max abs err")
-_COLUMNS = ("quantity", "pair", "verdict", "abs", "rel", "bound", "at", "ANALYTIC", "JAX", "FD")
+_COLUMNS = (
+    "quantity",
+    "pair",
+    "verdict",
+    "abs",
+    "rel",
+    "bound",
+    "at",
+    "failing",
+    "ANALYTIC",
+    "JAX",
+    "FD",
+)
 
 
 def _unit(text: str) -> float:
@@ -117,7 +129,8 @@ def _close(old: str, new: str, tol: float) -> bool:
 def _row_differences(old: list[str], new: list[str]) -> list[str]:
     t = tolerances_for(np.float64)
     o, n = dict(zip(_COLUMNS, old, strict=True)), dict(zip(_COLUMNS, new, strict=True))
-    out = [f"{c}: {o[c]} -> {n[c]}" for c in ("quantity", "pair", "verdict") if o[c] != n[c]]
+    exact = ("quantity", "pair", "verdict", "failing")
+    out = [f"{c}: {o[c]} -> {n[c]}" for c in exact if o[c] != n[c]]
     if out:
         return out
     passed = o["verdict"] == "pass"
