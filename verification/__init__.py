@@ -11,8 +11,8 @@ called.
 - :class:`Report`, :class:`Comparison` (``verification.report``): what a check returns.
 """
 
-from verification.compare import check
-from verification.models import check_softmax, check_two_layer
-from verification.report import Comparison, Report
+from .compare import check
+from .models import check_softmax, check_two_layer
+from .report import Comparison, Report
 
 __all__ = ["Comparison", "Report", "check", "check_softmax", "check_two_layer"]

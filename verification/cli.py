@@ -289,7 +289,7 @@ def run_verify(
                 )
                 for i in range(args.count)
             ]
-        from verification.models import check_softmax
+        from .models import check_softmax
 
         results = []
         for label, problem in problems:

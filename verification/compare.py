@@ -67,14 +67,14 @@ from typing import Any
 
 import numpy as np
 
-from verification.finite_diff import (
+from .finite_diff import (
     directional_derivatives,
     numerical_gradient,
     random_directions,
     sample_coordinates,
 )
-from verification.report import ANALYTIC, FD, JAX, PAIRS, Comparison, Report
-from verification.tolerances import Tolerances, tolerances_for
+from .report import ANALYTIC, FD, JAX, PAIRS, Comparison, Report
+from .tolerances import Tolerances, tolerances_for
 
 __all__ = ["Comparison", "Report", "check"]
 
@@ -88,7 +88,7 @@ def __getattr__(name: str) -> Any:
     # from here; they live in verification.models, which imports this module, so
     # they are looked up on first use rather than imported at the top.
     if name in ("check_softmax", "softmax_scales"):
-        from verification import models
+        from . import models
 
         return getattr(models, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

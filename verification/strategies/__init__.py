@@ -17,7 +17,7 @@ like :data:`FAMILIES`, built from the blocks. Every name is importable from
 this package as well as from its module.
 """
 
-from verification.strategies.blocks import (
+from .blocks import (
     LARGE_REG,
     MAX_C,
     MAX_D,
@@ -29,7 +29,7 @@ from verification.strategies.blocks import (
     labels,
     regs,
 )
-from verification.strategies.softmax import (
+from .softmax import (
     B_BOUND,
     EXTREME_SCALE,
     FAMILIES,
@@ -46,7 +46,7 @@ from verification.strategies.softmax import (
     single_sample_problems,
     tied_problems,
 )
-from verification.strategies.two_layer import (
+from .two_layer import (
     MAX_H,
     TWO_LAYER_FAMILIES,
     TwoLayerProblem,
