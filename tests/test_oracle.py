@@ -35,15 +35,17 @@ def _unpadded(W, b, X, y, reg):
 
 
 def unpadded_jax(W, b, X, y, reg):
-    value, (dW, db) = _unpadded(W, b, X, y, reg)
-    return float(value), np.asarray(dW), np.asarray(db)
+    with oracle.float64_scope():
+        value, (dW, db) = _unpadded(W, b, X, y, reg)
+        return float(value), np.asarray(dW), np.asarray(db)
 
 
-def test_x64_is_enabled_by_importing_the_oracle():
-    assert jax.config.read("jax_enable_x64")
+def test_the_oracle_computes_in_float64_without_switching_the_process_to_it():
+    before = (jax.config.read("jax_enable_x64"), jnp.ones(2).dtype)
     _, dW, db = oracle.loss_and_grad(np.zeros((1, 2)), np.zeros(2), np.ones((1, 1)), [0])
     assert dW.dtype == np.float64
     assert db.dtype == np.float64
+    assert (jax.config.read("jax_enable_x64"), jnp.ones(2).dtype) == before
 
 
 def test_one_sample_two_classes_by_hand():

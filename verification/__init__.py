@@ -5,6 +5,8 @@ arrays, and imports nothing from the code it verifies. It imports NumPy only at
 top level; JAX is imported by ``oracle``, which the model checks load when first
 called.
 
+- :func:`check_gradient` (``verification.gradient``): the three-way check of
+  any loss, given as NumPy gradient code and the same loss in ``jax.numpy``;
 - :func:`check` (``verification.compare``): the three-way engine, for any model;
 - :func:`check_softmax`, :func:`check_two_layer` (``verification.models``): the
   engine wired for this project's models, the analytic function an argument;
@@ -12,7 +14,8 @@ called.
 """
 
 from .compare import check
+from .gradient import check_gradient
 from .models import check_softmax, check_two_layer
 from .report import Comparison, Report
 
-__all__ = ["Comparison", "Report", "check", "check_softmax", "check_two_layer"]
+__all__ = ["Comparison", "Report", "check", "check_gradient", "check_softmax", "check_two_layer"]

@@ -10,9 +10,11 @@ and its gradient is whatever :func:`jax.value_and_grad` makes of it. The
 oracle is the reference *definition* of the loss in the three-way check:
 finite differences differentiate this forward (see ``docs/verification.md``).
 
-**Precision.** 64-bit floats are enabled here, once, before any JAX array
-exists; this is the only place in the project that touches the flag. Every
-function computes in float64 unless ``dtype=np.float32`` is asked for.
+**Precision.** Every oracle call runs inside :func:`float64_scope`, JAX's
+scoped 64-bit mode, and returns NumPy arrays: the process-wide setting is
+never changed, so importing this module or running a check leaves a user's
+other JAX code in the precision it chose. Every function computes in float64
+unless ``dtype=np.float32`` is asked for.
 
 **Compilation.** :func:`jax.jit` compiles once per input *shape*, and a
 compile costs as much as thousands of calls (``scripts/oracle_timing.py``
@@ -47,18 +49,20 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import contextlib
+from collections import OrderedDict
+from collections.abc import Iterator
+
 import jax
-
-# Before any array is made: JAX fixes an array's precision when it is created.
-jax.config.update("jax_enable_x64", True)
-
-import jax.numpy as jnp  # noqa: E402  (must follow the x64 flag)
-import numpy as np  # noqa: E402
+import jax.numpy as jnp
+import numpy as np
 
 __all__ = [
     "JaxLoss",
+    "UserLoss",
     "bucket",
     "check_two_layer_inputs",
+    "float64_scope",
     "loss",
     "loss_and_grad",
     "loss_batch",
@@ -70,6 +74,7 @@ __all__ = [
     "two_layer_loss_and_grad",
     "two_layer_loss_batch",
     "two_layer_loss_fn",
+    "user_loss",
 ]
 
 # Floors of the padded shapes. Below them every problem shares one compiled
@@ -84,6 +89,33 @@ MIN_CLASSES = 8
 # property suite draws (D = C = 6), so one check costs two compiled calls.
 MAX_BATCH_ENTRIES = 2**21
 MAX_BATCH = 256
+
+
+@contextlib.contextmanager
+def float64_scope() -> Iterator[None]:
+    """JAX computes in 64 bits inside the ``with`` block; the process-wide setting is untouched.
+
+    JAX fixes an array's precision when the array is made, and a jitted
+    function is compiled separately for each setting, so every oracle call
+    makes its arrays and runs its compiled code inside this block and leaves
+    it with NumPy results. Outside, ``jax.numpy.ones(2).dtype`` is whatever the
+    user's process chose (float32 by JAX's default).
+
+    Example:
+        >>> before = jnp.ones(2).dtype
+        >>> with float64_scope():
+        ...     print(jnp.ones(2).dtype)
+        float64
+        >>> jnp.ones(2).dtype == before
+        True
+    """
+    # jax.enable_x64 is the context manager of recent JAX; older releases
+    # (down to the 0.4.30 the verify extra allows) have it in jax.experimental.
+    scope = getattr(jax, "enable_x64", None)
+    if scope is None:  # pragma: no cover  (older JAX)
+        from jax.experimental import enable_x64 as scope
+    with scope(True):
+        yield
 
 
 def bucket(n: int, minimum: int) -> int:
@@ -169,8 +201,9 @@ class JaxLoss:
             >>> value, grads["w"]   # d/dw (w - t)^2 = 2 (w - t)
             (4.0, array([[0., 4.]]))
         """
-        value, grads = self._value_and_grad(dict(params), dict(data))
-        return float(value), {k: np.asarray(v) for k, v in grads.items()}
+        with float64_scope():
+            value, grads = self._value_and_grad(dict(params), dict(data))
+            return float(value), {k: np.asarray(v) for k, v in grads.items()}
 
     def batch(
         self, params: Mapping[str, np.ndarray], data: Mapping[str, np.ndarray], *, chunk: int
@@ -207,7 +240,8 @@ class JaxLoss:
                     filler = np.broadcast_to(a[:1], (chunk - (stop - start), *a.shape[1:]))
                     part = np.concatenate([part, filler])
                 piece[name] = part
-            out[start:stop] = np.asarray(self._batch(piece, dict(data)))[: stop - start]
+            with float64_scope():
+                out[start:stop] = np.asarray(self._batch(piece, dict(data)))[: stop - start]
         return out
 
 
@@ -235,7 +269,8 @@ def softmax_loss_fn(params: Mapping[str, Any], data: Mapping[str, Any]) -> Any:
         ...         "row_mask": np.array([True, False]),
         ...         "class_mask": np.array([True, True, False]),
         ...         "n": np.array(1.0), "reg": np.array(0.0)}
-        >>> float(jax.jit(softmax_loss_fn)(params, data))   # jitted, as JaxLoss runs it
+        >>> with float64_scope():   # jitted in float64, as JaxLoss runs it
+        ...     print(float(jax.jit(softmax_loss_fn)(params, data)))
         0.6931471805599453
     """
     W, b = params["W"], params["b"]
@@ -488,8 +523,9 @@ def two_layer_loss_fn(params: Mapping[str, Any], data: Mapping[str, Any]) -> Any
         >>> data = {"X": np.ones((1, 1)), "y": np.array([1]), "row_mask": np.array([True]),
         ...         "class_mask": np.array([True, True, False]),
         ...         "n": np.array(1.0), "reg": np.array(1.0)}
-        >>> round(float(jax.jit(two_layer_loss_fn)(params, data)), 12)
-        1.193147180560
+        >>> with float64_scope():
+        ...     print(round(float(jax.jit(two_layer_loss_fn)(params, data)), 12))
+        1.19314718056
     """
     hidden = relu(data["X"] @ params["W1"] + params["b1"])
     scores = hidden @ params["W2"] + params["b2"]
@@ -678,3 +714,100 @@ def two_layer_loss_batch(
     chunk = max(1, min(MAX_BATCH, MAX_BATCH_ENTRIES // (n_pad * max(hp, cp))))
     chunk = 1 << (chunk.bit_length() - 1)  # a power of two: few distinct shapes
     return _TWO_LAYER.batch(padded, data, chunk=chunk)
+
+
+# --- a user's own loss ---------------------------------------------------------------
+
+
+class UserLoss:
+    r"""A user's scalar loss ``loss_fn(params, data)``, compiled in float64 for the checks.
+
+    Like :class:`JaxLoss` but for a function the project does not know: no
+    padding (``jax.jit`` compiles once per shape of the inputs), every call
+    inside :func:`float64_scope`, and the results returned in the dtype the
+    function produced, so that a loss computing in lower precision than its
+    inputs is seen (:func:`verification.compare.check` reports it).
+
+    .. math::
+        \texttt{value\_and\_grad}(p, d) = \big(\ell(p, d),\ \nabla_p \ell(p, d)\big),
+        \qquad \texttt{batch}(p, d)_k = \ell(p_k, d)
+
+    Example:
+        >>> sq = UserLoss(lambda p, d: jnp.sum((p["w"] - d["t"]) ** 2))
+        >>> value, grads = sq.value_and_grad({"w": np.array([1.0, 2.0])}, {"t": np.zeros(2)})
+        >>> float(value), grads["w"], grads["w"].dtype
+        (5.0, array([2., 4.]), dtype('float64'))
+        >>> sq.batch({"w": np.array([[1.0, 0.0], [0.0, 3.0]])}, {"t": np.zeros(2)})
+        array([1., 9.])
+    """
+
+    def __init__(self, loss_fn: Callable[[Mapping[str, Any], Mapping[str, Any]], Any]) -> None:
+        self.loss_fn = loss_fn
+        self._value_and_grad = jax.jit(jax.value_and_grad(loss_fn))
+        self._batch = jax.jit(jax.vmap(loss_fn, in_axes=(0, None)))
+
+    def value_and_grad(
+        self, params: Mapping[str, np.ndarray], data: Mapping[str, np.ndarray]
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """The loss (a 0-d array) and its gradient for every array of ``params``, as NumPy."""
+        with float64_scope():
+            value, grads = self._value_and_grad(dict(params), dict(data))
+            return np.asarray(value), {k: np.asarray(v) for k, v in grads.items()}
+
+    def batch(
+        self, params: Mapping[str, np.ndarray], data: Mapping[str, np.ndarray]
+    ) -> np.ndarray:
+        """The loss at K parameter sets (each array with a leading axis K), ``(K,)``.
+
+        Evaluated in chunks of a power-of-two size, the last padded with
+        copies of the first set, so that K causes at most a few compiles.
+        """
+        k = next(iter(params.values())).shape[0]
+        per_point = sum(int(np.prod(a.shape[1:], dtype=np.int64)) for a in params.values())
+        per_point += sum(int(np.asarray(a).size) for a in data.values())
+        chunk = max(1, min(MAX_BATCH, MAX_BATCH_ENTRIES // max(1, per_point), k))
+        chunk = 1 << (chunk.bit_length() - 1)
+        out = np.empty(k)
+        with float64_scope():
+            for start in range(0, k, chunk):
+                stop = min(start + chunk, k)
+                piece = {}
+                for name, a in params.items():
+                    part = a[start:stop]
+                    if stop - start < chunk:
+                        filler = np.broadcast_to(a[:1], (chunk - (stop - start), *a.shape[1:]))
+                        part = np.concatenate([part, filler])
+                    piece[name] = part
+                values = np.asarray(self._batch(piece, dict(data)))
+                if values.shape != (chunk,):
+                    raise ValueError(
+                        f"loss must return a scalar; got an array of shape {values.shape[1:]}"
+                    )
+                out[start:stop] = values[: stop - start]
+        return out
+
+
+# Compiled losses kept for reuse, the most recently used last; bounded so that a
+# suite defining a new loss per test does not keep every compilation alive.
+_USER_LOSSES: OrderedDict[Any, UserLoss] = OrderedDict()
+_MAX_USER_LOSSES = 32
+
+
+def user_loss(loss_fn: Callable[[Mapping[str, Any], Mapping[str, Any]], Any]) -> UserLoss:
+    """The compiled :class:`UserLoss` of ``loss_fn``, made once per function and kept.
+
+    Example:
+        >>> f = lambda p, d: jnp.sum(p["w"] ** 2)
+        >>> user_loss(f) is user_loss(f)
+        True
+    """
+    try:
+        compiled = _USER_LOSSES.get(loss_fn)
+    except TypeError:  # an unhashable callable: compiled afresh each time
+        return UserLoss(loss_fn)
+    if compiled is None:
+        compiled = _USER_LOSSES[loss_fn] = UserLoss(loss_fn)
+        while len(_USER_LOSSES) > _MAX_USER_LOSSES:
+            _USER_LOSSES.popitem(last=False)
+    _USER_LOSSES.move_to_end(loss_fn)
+    return compiled
