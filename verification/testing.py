@@ -141,6 +141,9 @@ def error_to_bound(report: Report) -> float:
     comparison passes; a failing report has :math:`\rho > 1`. A zero bound
     with a nonzero error, or a non-finite value, gives ``inf``.
 
+    The report may be of any model, its gradients of any shape; the ratio is
+    a scalar, shape ``()``.
+
     Returns:
         :math:`\rho` as a float (0.0 for a report with nothing compared).
 
@@ -178,8 +181,11 @@ def _target(report: Report, label: str) -> None:
 
 
 def assert_report_ok(report: Report, *, label: str = "") -> Report:
-    """Raise ``AssertionError`` with the report's table as its message unless ``report.ok``.
+    r"""Raise ``AssertionError`` with the report's table as its message unless ``report.ok``.
 
+    A passing report has every error within its bound,
+    :math:`\rho = \texttt{error\_to\_bound}(r) \le 1`; the report may be of
+    any model, its gradients of any shape (the report's table names them).
     pytest prints the message and hides this function's frame. Inside a
     Hypothesis test, :func:`hypothesis.target` first records
     :func:`error_to_bound` (label :data:`TARGET_LABEL`, then ``label``).

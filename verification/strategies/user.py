@@ -24,7 +24,7 @@ inputs.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from hypothesis import strategies as st
@@ -102,11 +102,11 @@ def sample_weights(
     return hnp.arrays(dtype, n, elements=elements).map(_readonly)
 
 
-def _width(dtype: Any) -> int:
-    return int(np.dtype(dtype).itemsize * 8)
+def _width(dtype: Any) -> Literal[16, 32, 64]:
+    return 32 if np.dtype(dtype) == np.float32 else 64
 
 
-def _resolve(name: str, shape: Shape, sizes: Mapping[str, int]) -> tuple[int, ...]:
+def _resolve(name: str, shape: Shape, sizes: Mapping[str, Any]) -> tuple[int, ...]:
     out = []
     for dim in shape:
         if isinstance(dim, str):
