@@ -14,9 +14,9 @@ precision is never changed.
 - :class:`Report`, :class:`Comparison` (``verification.report``): what a check returns.
 """
 
-from verification.compare import check
-from verification.gradient import check_gradient
-from verification.models import check_softmax, check_two_layer
-from verification.report import Comparison, Report
+from .compare import check
+from .gradient import check_gradient
+from .models import check_softmax, check_two_layer
+from .report import Comparison, Report
 
 __all__ = ["Comparison", "Report", "check", "check_gradient", "check_softmax", "check_two_layer"]

@@ -420,7 +420,7 @@ def run_verify(
                 )
                 for i in range(args.count)
             ]
-        from verification.models import check_softmax
+        from .models import check_softmax
 
         results = []
         for label, problem in problems:
@@ -534,7 +534,7 @@ def run_verify_loss(args: argparse.Namespace) -> int:
         analytic = load_function(args.analytic, "--analytic")
         loss = load_function(args.loss, "--loss")
         params, data = split_point(load_arrays(args.point), args.params, args.point)
-        from verification.gradient import check_gradient
+        from .gradient import check_gradient
 
         try:
             report = check_gradient(analytic, loss, params, data, mode=args.mode, seed=args.seed)

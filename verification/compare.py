@@ -71,17 +71,17 @@ from typing import Any
 
 import numpy as np
 
-from verification.diagnosis import diagnose
-from verification.finite_diff import (
+from .diagnosis import diagnose
+from .finite_diff import (
     directional_derivatives,
     numerical_gradient,
     random_directions,
     sample_coordinates,
 )
-from verification.report import ANALYTIC, FD, JAX, PAIRS, Comparison, Report, failure_pattern
-from verification.rounding import measure_rounding
-from verification.taylor import taylor_test
-from verification.tolerances import Tolerances, tolerances_for
+from .report import ANALYTIC, FD, JAX, PAIRS, Comparison, Report, failure_pattern
+from .rounding import measure_rounding
+from .taylor import taylor_test
+from .tolerances import Tolerances, tolerances_for
 
 __all__ = ["Comparison", "Report", "check"]
 
@@ -95,7 +95,7 @@ def __getattr__(name: str) -> Any:
     # from here; they live in verification.models, which imports this module, so
     # they are looked up on first use rather than imported at the top.
     if name in ("check_softmax", "softmax_scales"):
-        from verification import models
+        from . import models
 
         return getattr(models, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from verification.compare import check
+from .compare import check
 
 _T = np.array([1.0, -2.0])
 

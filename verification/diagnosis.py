@@ -39,8 +39,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from verification.report import ANALYTIC, FD, JAX, PAIRS, Comparison
-from verification.taylor import TaylorResult
+from .report import ANALYTIC, FD, JAX, PAIRS, Comparison
+from .taylor import TaylorResult
 
 __all__ = ["diagnose"]
 

@@ -90,7 +90,7 @@ from typing import Any
 
 import numpy as np
 
-from verification.tolerances import tolerances_for
+from .tolerances import tolerances_for
 
 __all__ = [
     "DirectionalResult",

@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from verification.report import Report
+from .report import Report
 
 __all__ = ["check_gradient"]
 
@@ -131,9 +131,9 @@ def check_gradient(
         >>> r.ok, r.blame
         (False, 'ANALYTIC')
     """
-    from verification import user_oracle
-    from verification.compare import _read_params, check
-    from verification.rounding import measure_rounding
+    from . import user_oracle
+    from .compare import _read_params, check
+    from .rounding import measure_rounding
 
     if not callable(analytic):
         raise TypeError(f"analytic must be a function; got {type(analytic).__name__}")

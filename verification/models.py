@@ -31,8 +31,8 @@ from typing import Any
 
 import numpy as np
 
-from verification.compare import check
-from verification.report import Report
+from .compare import check
+from .report import Report
 
 __all__ = ["check_softmax", "check_two_layer"]
 
@@ -154,7 +154,7 @@ def check_softmax(
         >>> r.ok, r.blame, r.diagnosis.split(": ")[0]
         (False, 'ANALYTIC', 'ANALYTIC disagrees with JAX and FD, which agree')
     """
-    from verification import oracle as jax_oracle
+    from . import oracle as jax_oracle
 
     W, b, X, y, reg = jax_oracle.check_softmax_inputs(W, b, X, y, reg)
     dtype = np.float32 if all(a.dtype == np.float32 for a in (W, b, X)) else np.float64
@@ -317,7 +317,7 @@ def check_two_layer(
         >>> r.ok, r.blame
         (False, 'ANALYTIC')
     """
-    from verification import oracle as jax_oracle
+    from . import oracle as jax_oracle
 
     X = np.asarray(X)
     y = np.asarray(y)

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from verification.taylor import TaylorResult
+from .taylor import TaylorResult
 
 __all__ = ["Comparison", "Report"]
 

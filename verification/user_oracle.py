@@ -18,7 +18,7 @@ import jax
 import jax.numpy as jnp  # noqa: F401  (the examples' namespace)
 import numpy as np
 
-from verification.oracle import MAX_BATCH, MAX_BATCH_ENTRIES, float64_scope
+from .oracle import MAX_BATCH, MAX_BATCH_ENTRIES, float64_scope
 
 __all__ = ["UserLoss", "user_loss"]
 

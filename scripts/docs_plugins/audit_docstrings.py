@@ -141,6 +141,8 @@ EXEMPT: dict[str, tuple[str, ...]] = {
         "verification.report.Report.to_json",
         "verification.strategies.softmax.Problem.dtype",
         "verification.strategies.two_layer.TwoLayerProblem.dtype",
+        "verification.testing.jax_settings",
+        "verification.testing.register_profiles",
         "verification.tolerances.tolerances_for",
     ),
 }

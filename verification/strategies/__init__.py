@@ -7,7 +7,11 @@
   :class:`Problem` and its families (:data:`FAMILIES`, :func:`problems`);
 - :mod:`verification.strategies.two_layer`: the one-hidden-layer network's
   :class:`TwoLayerProblem` and its families (:data:`TWO_LAYER_FAMILIES`,
-  :func:`two_layer_problems`).
+  :func:`two_layer_problems`);
+- :mod:`verification.strategies.user`: a user's own model, as ``(params, data)``
+  pairs: :func:`param_dicts`, :func:`sample_weights`,
+  :func:`classification_points` (the user's parameter shapes) and
+  :func:`from_problems` (the families above, for the user's loss).
 
 A problem is a frozen dataclass that remembers its family, so that a failing
 report names the kind of case it came from, and whose ``repr`` is code that
@@ -17,7 +21,7 @@ like :data:`FAMILIES`, built from the blocks. Every name is importable from
 this package as well as from its module.
 """
 
-from verification.strategies.blocks import (
+from .blocks import (
     LARGE_REG,
     MAX_C,
     MAX_D,
@@ -29,7 +33,7 @@ from verification.strategies.blocks import (
     labels,
     regs,
 )
-from verification.strategies.softmax import (
+from .softmax import (
     B_BOUND,
     EXTREME_SCALE,
     FAMILIES,
@@ -46,7 +50,7 @@ from verification.strategies.softmax import (
     single_sample_problems,
     tied_problems,
 )
-from verification.strategies.two_layer import (
+from .two_layer import (
     MAX_H,
     TWO_LAYER_FAMILIES,
     TwoLayerProblem,
@@ -63,6 +67,14 @@ from verification.strategies.two_layer import (
     two_layer_square_problems,
     z_signs_are_robust,
 )
+from .user import (
+    WEIGHT_RANGE,
+    Point,
+    classification_points,
+    from_problems,
+    param_dicts,
+    sample_weights,
+)
 
 __all__ = [
     "B_BOUND",
@@ -75,22 +87,28 @@ __all__ = [
     "MAX_N",
     "MIN_MAGNITUDE",
     "TWO_LAYER_FAMILIES",
+    "WEIGHT_RANGE",
     "W_BOUND",
     "X_BOUND",
+    "Point",
     "Problem",
     "TwoLayerProblem",
     "absent_class_problems",
+    "classification_points",
     "dims",
     "extreme_problems",
     "find_example",
     "float32_problems",
     "float_arrays",
+    "from_problems",
     "labels",
     "large_reg_problems",
     "ordinary_problems",
+    "param_dicts",
     "place_kinks",
     "problems",
     "regs",
+    "sample_weights",
     "single_feature_problems",
     "single_sample_problems",
     "tied_problems",

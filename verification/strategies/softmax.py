@@ -35,7 +35,7 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from verification.strategies.blocks import (  # noqa: F401  (MAX_*, find_example: used by the examples)
+from .blocks import (  # noqa: F401  (MAX_*, find_example: used by the examples)
     LARGE_REG,
     MAX_C,
     MAX_D,

@@ -28,7 +28,7 @@ from hypothesis import assume
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from verification.strategies.blocks import (  # noqa: F401  (find_example: used by the examples)
+from .blocks import (  # noqa: F401  (find_example: used by the examples)
     LARGE_REG,
     MAX_C,
     MAX_D,
