@@ -115,7 +115,9 @@ class Case:
             return check_softmax(
                 p["W"], p["b"], self.X, self.y, self.reg, analytic=self.analytic, mode=mode
             )
-        return check_two_layer(self.params, self.X, self.y, self.reg, analytic=self.analytic, mode=mode)
+        return check_two_layer(
+            self.params, self.X, self.y, self.reg, analytic=self.analytic, mode=mode
+        )
 
 
 def _load(path: Path) -> ModuleType:
@@ -202,7 +204,9 @@ def catalog(meta_dir: Path, *, large: bool = True) -> list[Case]:
         # the loss's penalty without its 1/2 is the one two-layer flaw that moves the loss
         # alone (the gradient is right): the analogue of a consistent flaw for the peers
         cases.append(
-            Case(f"two_layer/{name}", "bug", what, "two_layer", meta2.mutant(name), params, X, y, reg)
+            Case(
+                f"two_layer/{name}", "bug", what, "two_layer", meta2.mutant(name), params, X, y, reg
+            )
         )
     big = _softmax_problem(7, n=16, d=1000, c=100, reg=1e-3, scale=0.05)
     if large:
@@ -227,9 +231,24 @@ def catalog(meta_dir: Path, *, large: bool = True) -> list[Case]:
     hard = [
         ("ordinary", "an ordinary point (control)", ordinary, np.float64),
         ("float32", "the ordinary point, the analytic code in float32", ordinary, np.float32),
-        ("extreme_logits", "scores of order 10^3: exp overflows", meta.PROBLEMS["extreme"], np.float64),
-        ("near_optimum", "at the minimiser: gradient ~1e-12, its terms ~1", _optimum(ordinary, sr.loss_and_grad), np.float64),
-        ("tiny_probabilities", "scores of order 30: probabilities down to ~1e-40", tiny, np.float64),
+        (
+            "extreme_logits",
+            "scores of order 10^3: exp overflows",
+            meta.PROBLEMS["extreme"],
+            np.float64,
+        ),
+        (
+            "near_optimum",
+            "at the minimiser: gradient ~1e-12, its terms ~1",
+            _optimum(ordinary, sr.loss_and_grad),
+            np.float64,
+        ),
+        (
+            "tiny_probabilities",
+            "scores of order 30: probabilities down to ~1e-40",
+            tiny,
+            np.float64,
+        ),
     ]
     for name, what, problem, dtype in hard:
         cases.append(
@@ -243,11 +262,19 @@ def catalog(meta_dir: Path, *, large: bool = True) -> list[Case]:
         }[name]
         params, X, y, reg = meta2.PROBLEMS[name]
         cases.append(
-            Case(f"two_layer/{name}", "hard", what, "two_layer", tl.loss_and_grad, params, X, y, reg)
+            Case(
+                f"two_layer/{name}", "hard", what, "two_layer", tl.loss_and_grad, params, X, y, reg
+            )
         )
     if large:
         cases.append(
-            _softmax_case("softmax_1e5/correct", "hard", "10^5 parameters (D = 1000, C = 100)", sr.loss_and_grad, big)
+            _softmax_case(
+                "softmax_1e5/correct",
+                "hard",
+                "10^5 parameters (D = 1000, C = 100)",
+                sr.loss_and_grad,
+                big,
+            )
         )
     return cases
 
@@ -337,7 +364,9 @@ def run_ours(case: Case, mode: str, budget: tuple[int, float]) -> Outcome:
     return Outcome(verdict, r.n_function_evals + 2, dt, note)
 
 
-def _peer(case: Case, budget: tuple[int, float], body: Callable[[Counted, np.ndarray], bool]) -> Outcome:
+def _peer(
+    case: Case, budget: tuple[int, float], body: Callable[[Counted, np.ndarray], bool]
+) -> Outcome:
     x0, f, g = case.flat()
     counted = Counted(f, g, *budget)
     t0 = time.perf_counter()
@@ -353,7 +382,9 @@ def _peer(case: Case, budget: tuple[int, float], body: Callable[[Counted, np.nda
         verdict, note = "fail", str(e).strip().splitlines()[0][:80] if str(e).strip() else ""
     except Exception as e:
         verdict = "over budget" if counted.stopped else "error"
-        note = f"{type(e).__name__}: {str(e).strip().splitlines()[0][:80] if str(e).strip() else ''}"
+        note = (
+            f"{type(e).__name__}: {str(e).strip().splitlines()[0][:80] if str(e).strip() else ''}"
+        )
         if verdict == "error" and type(e).__name__ == "GradcheckError":
             verdict, note = "fail", note[:80]
     return Outcome(verdict, counted.f_calls, time.perf_counter() - t0, note)
@@ -407,7 +438,9 @@ def run_check_grads(case: Case, budget: tuple[int, float], *, careful: bool) -> 
 
         def bwd(x, ct):
             gx = jax.pure_callback(
-                lambda v: np.asarray(c.gc(np.asarray(v)), dtype), jax.ShapeDtypeStruct(x.shape, dtype), x
+                lambda v: np.asarray(c.gc(np.asarray(v)), dtype),
+                jax.ShapeDtypeStruct(x.shape, dtype),
+                x,
             )
             return (ct * gx,)
 
@@ -455,16 +488,46 @@ def run_numdifftools(case: Case, budget: tuple[int, float], *, careful: bool) ->
 
 CHECKERS: dict[str, tuple[str, Callable[[Case, tuple[int, float]], Outcome]]] = {
     "ours full": ("softmax-ref check, mode full (default)", lambda c, b: run_ours(c, "full", b)),
-    "ours directional": ("softmax-ref check, mode directional", lambda c, b: run_ours(c, "directional", b)),
-    "gradcheck": ("torch.autograd.gradcheck, defaults", lambda c, b: run_gradcheck(c, b, fast=False, careful=False)),
-    "gradcheck fast": ("gradcheck, fast_mode=True", lambda c, b: run_gradcheck(c, b, fast=True, careful=False)),
-    "gradcheck careful": ("gradcheck, careful settings", lambda c, b: run_gradcheck(c, b, fast=False, careful=True)),
-    "check_grads": ("jax.test_util.check_grads, defaults", lambda c, b: run_check_grads(c, b, careful=False)),
-    "check_grads careful": ("check_grads, careful settings", lambda c, b: run_check_grads(c, b, careful=True)),
-    "check_grad": (f"scipy.optimize.check_grad < {CHECK_GRAD_THRESHOLD:g}", lambda c, b: run_check_grad(c, b, careful=False)),
-    "check_grad careful": ("check_grad, relative threshold", lambda c, b: run_check_grad(c, b, careful=True)),
-    "numdifftools": ("numdifftools.Gradient, |g - est| <= error estimate", lambda c, b: run_numdifftools(c, b, careful=False)),
-    "numdifftools careful": ("numdifftools, 10 x error estimate + rounding", lambda c, b: run_numdifftools(c, b, careful=True)),
+    "ours directional": (
+        "softmax-ref check, mode directional",
+        lambda c, b: run_ours(c, "directional", b),
+    ),
+    "gradcheck": (
+        "torch.autograd.gradcheck, defaults",
+        lambda c, b: run_gradcheck(c, b, fast=False, careful=False),
+    ),
+    "gradcheck fast": (
+        "gradcheck, fast_mode=True",
+        lambda c, b: run_gradcheck(c, b, fast=True, careful=False),
+    ),
+    "gradcheck careful": (
+        "gradcheck, careful settings",
+        lambda c, b: run_gradcheck(c, b, fast=False, careful=True),
+    ),
+    "check_grads": (
+        "jax.test_util.check_grads, defaults",
+        lambda c, b: run_check_grads(c, b, careful=False),
+    ),
+    "check_grads careful": (
+        "check_grads, careful settings",
+        lambda c, b: run_check_grads(c, b, careful=True),
+    ),
+    "check_grad": (
+        f"scipy.optimize.check_grad < {CHECK_GRAD_THRESHOLD:g}",
+        lambda c, b: run_check_grad(c, b, careful=False),
+    ),
+    "check_grad careful": (
+        "check_grad, relative threshold",
+        lambda c, b: run_check_grad(c, b, careful=True),
+    ),
+    "numdifftools": (
+        "numdifftools.Gradient, |g - est| <= error estimate",
+        lambda c, b: run_numdifftools(c, b, careful=False),
+    ),
+    "numdifftools careful": (
+        "numdifftools, 10 x error estimate + rounding",
+        lambda c, b: run_numdifftools(c, b, careful=True),
+    ),
 }
 
 # Which package each checker needs (ours: JAX, from the verify extra).
@@ -485,8 +548,15 @@ def available(name: str) -> tuple[bool, str]:
     return True, ""
 
 
-def run(cases: Iterable[Case], checkers: Iterable[str], budget: tuple[int, float], log=print) -> list[dict]:
+def run(
+    cases: Iterable[Case], checkers: Iterable[str], budget: tuple[int, float], log=None
+) -> list[dict]:
     """Every checker on every case: one row per (case, checker)."""
+    if log is None:
+
+        def log(line: str) -> None:
+            print(line, flush=True)
+
     rows = []
     for case in cases:
         for name in checkers:
@@ -513,7 +583,10 @@ def run(cases: Iterable[Case], checkers: Iterable[str], budget: tuple[int, float
                     "note": out.note,
                 }
             )
-            log(f"{case.name:38s} {name:22s} {score:7s} {out.f_evals:8d} {out.seconds:8.3f}s {out.note}")
+            log(
+                f"{case.name:38s} {name:22s} {score:7s} {out.f_evals:8d} "
+                f"{out.seconds:8.3f}s {out.note}"
+            )
     return rows
 
 
@@ -545,20 +618,28 @@ def totals(rows: list[dict], checkers: Iterable[str]) -> list[dict]:
 
 def totals_table(tot: list[dict]) -> str:
     lines = [
-        "| checker | settings | missed bugs | false alarms | over budget | f evals (median per case) | f evals (total) | time (s) |",
+        "| checker | settings | missed bugs | false alarms | over budget "
+        "| f evals (median per case) | f evals (total) | time (s) |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for t in tot:
         lines.append(
             f"| {t['checker']} | {CHECKERS[t['checker']][0]} | {t['missed']} of {t['bugs']}"
-            f" ({t['missed_consistent']} consistent) | {t['alarms']} of {t['hard']} | {t['budget']} |"
+            f" ({t['missed_consistent']} consistent) | {t['alarms']} of {t['hard']}"
+            f" | {t['budget']} |"
             f" {t['evals_median']:.0f} | {t['evals_total']} | {t['seconds']:.1f} |"
         )
     return "\n".join(lines)
 
 
 def detail_table(rows: list[dict], cases: list[Case], checkers: list[str]) -> str:
-    short = {"caught": "caught", "MISSED": "**MISSED**", "ok": "ok", "ALARM": "**ALARM**", "budget": "budget"}
+    short = {
+        "caught": "caught",
+        "MISSED": "**MISSED**",
+        "ok": "ok",
+        "ALARM": "**ALARM**",
+        "budget": "budget",
+    }
     head = "| case | n | " + " | ".join(checkers) + " |"
     lines = [head, "|---|---|" + "---|" * len(checkers)]
     index = {(r["case"], r["checker"]): r for r in rows}
@@ -578,12 +659,18 @@ def figure(tot: list[dict], rows: list[dict], path: Path) -> None:
     names = [t["checker"] for t in tot]
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.8), constrained_layout=True)
     ypos = np.arange(len(names))
-    ax1.barh(ypos - 0.2, [t["missed"] for t in tot], height=0.4, label="missed bugs", color="#c0392b")
-    ax1.barh(ypos + 0.2, [t["alarms"] for t in tot], height=0.4, label="false alarms", color="#2874a6")
+    ax1.barh(
+        ypos - 0.2, [t["missed"] for t in tot], height=0.4, label="missed bugs", color="#c0392b"
+    )
+    ax1.barh(
+        ypos + 0.2, [t["alarms"] for t in tot], height=0.4, label="false alarms", color="#2874a6"
+    )
     ax1.set_yticks(ypos, names)
     ax1.invert_yaxis()
     ax1.set_xlabel("cases")
-    ax1.set_title(f"missed of {tot[0]['bugs']} bugs, false alarms on {tot[0]['hard']} correct cases")
+    ax1.set_title(
+        f"missed of {tot[0]['bugs']} bugs, false alarms on {tot[0]['hard']} correct cases"
+    )
     ax1.legend(loc="lower right")
     for i, name in enumerate(names):
         ran = [r for r in rows if r["checker"] == name and r["score"] != "budget"]
@@ -600,6 +687,190 @@ def figure(tot: list[dict], rows: list[dict], path: Path) -> None:
     plt.close(fig)
 
 
+def _score(rows: list[dict], case: str, checker: str) -> str:
+    for r in rows:
+        if r["case"] == case and r["checker"] == checker:
+            return r["score"]
+    return "not run"
+
+
+def weaknesses(rows: list[dict]) -> str:
+    """The four known peer weaknesses, each confirmed or refuted from the rows."""
+    s = lambda case, checker: _score(rows, case, checker)  # noqa: E731
+    out = []
+    big = ["softmax_1e5/one_entry_sign", "softmax_1e5/db_sign"]
+    fast = [s(c, "gradcheck fast") for c in big]
+    slow = [s(c, "gradcheck") for c in big]
+    small_fast = [r for r in rows if r["checker"] == "gradcheck fast" and r["kind"] == "bug"]
+    small_slow = {
+        r["case"]: r["score"] for r in rows if r["checker"] == "gradcheck" and r["kind"] == "bug"
+    }
+    fast_only = [
+        r["case"]
+        for r in small_fast
+        if r["score"] == "MISSED" and small_slow.get(r["case"]) == "caught"
+    ]
+    verdict = "confirmed" if fast_only or "MISSED" in fast else "refuted on this catalog"
+    out.append(
+        f"1. **gradcheck's fast mode misses a gradient wrong in a few entries** (PyTorch PR 59615, "
+        f"renorm): {verdict}. On the 10^5-parameter problem, one entry of dW with the wrong sign: "
+        f"fast mode {fast[0]}, full mode {slow[0]}; db (100 entries) with the wrong sign: fast "
+        f"mode {fast[1]}, full mode {slow[1]}. Bugs fast mode missed that full mode caught: "
+        f"{', '.join(f'`{c}`' for c in fast_only) or 'none'}. Fast mode compares one random "
+        "projection of the gradient, so an error in k of n entries moves it by about "
+        "sqrt(k/n) of its size; the atol scaling that hid renorm was removed in that PR's "
+        "follow-up, but the dilution is inherent."
+    )
+    cg = [s(c, "check_grads") for c in big] + [s("softmax_1e5/correct", "check_grads")]
+    out.append(
+        "2. **check_grads scales its tolerances by array size** (JAX issue 3130): confirmed in the "
+        "code, harmless here. `check_close` multiplies atol and rtol by the size of the *compared* "
+        "array; in reverse mode that is one inner product, size 1, whatever the number of "
+        "parameters, so the tolerance is not widened; what the issue also points out, that the "
+        "inner product sums over every input with no scaling, is what matters: the random "
+        "tangent has norm sqrt(n). On 10^5 parameters: one entry wrong "
+        f"{cg[0]}, db wrong {cg[1]}, correct gradient {cg[2]}."
+    )
+    n_missed = sum(r["score"] == "MISSED" for r in rows if r["checker"] == "check_grad")
+    n_alarm = sum(r["score"] == "ALARM" for r in rows if r["checker"] == "check_grad")
+    out.append(
+        "3. **check_grad returns a bare norm with no verdict** (SciPy issue 7766): confirmed. It "
+        "returns the 2-norm of the difference with a forward-difference gradient; the user picks "
+        f"the threshold. With the common absolute `< {CHECK_GRAD_THRESHOLD:g}` it missed "
+        f"{n_missed} bugs and raised {n_alarm} false alarms here; the same norm is small for a "
+        "wrong gradient near an optimum and large for a right one at extreme logits, so no one "
+        "threshold serves both."
+    )
+    kink = [s(c, "gradcheck") for c in ("two_layer/kinks", "two_layer/kinks_square")]
+    kink_fast = [s(c, "gradcheck fast") for c in ("two_layer/kinks", "two_layer/kinks_square")]
+    verdict = "confirmed" if "ALARM" in kink else "refuted on this catalog"
+    out.append(
+        "4. **gradcheck fails ReLU at 0** (PyTorch issue 114234): "
+        f"{verdict}. On the two problems whose pre-activations sit exactly on a kink, with the "
+        "backward pass's relu'(0) = 0: full mode "
+        f"{kink[0]} and {kink[1]}, fast mode {kink_fast[0]} and {kink_fast[1]}. The central "
+        "difference straddles the kink and measures 1/2; every FD checker here does the same "
+        "(the table's kink rows); ours classifies such entries as kinks and does not compare them."
+    )
+    return "\n".join(out)
+
+
+def page(
+    cases: list[Case],
+    rows: list[dict],
+    tot: list[dict],
+    checkers: list[str],
+    args: Any,
+    wall: float,
+) -> str:
+    """docs/checkers.md."""
+    import os
+    import platform
+
+    import jax
+    import scipy
+
+    versions = [f"jax {jax.__version__}", f"scipy {scipy.__version__}"]
+    for pkg in ("torch", "numdifftools"):
+        if importlib.util.find_spec(pkg) is not None:
+            versions.append(f"{pkg} {importlib.import_module(pkg).__version__}")
+    load = os.getloadavg()
+    n_bugs = sum(c.kind == "bug" for c in cases)
+    n_hard = len(cases) - n_bugs
+    n_consistent = sum(c.consistent for c in cases)
+    fig = (
+        "![Missed bugs and false alarms per checker; evaluations per case]"
+        f"(figures/{args.figure.name})"
+        if args.figure
+        else ""
+    )
+    hard_list = "\n".join(
+        f"| `{c.name}` | {c.n_params} | {c.dtype} | {c.what} |" for c in cases if c.kind == "hard"
+    )
+    return f"""# How the checkers compare
+
+Written by `make checkerbench` ([`scripts/checkerbench.py`](code:scripts/checkerbench.py));
+do not edit by hand. It runs this project's check and four other gradient checkers on one
+catalog of {len(cases)} cases and counts what each gets wrong.
+
+## The catalog
+
+- **{n_bugs} wrong derivations** (a pass is a *missed bug*): every wrong softmax
+  derivation of the meta-tests, on the problem where its flaw shows, every two-layer
+  mutant, and two gradients busted in a few entries on a problem with 10^5 parameters.
+  {n_consistent} of them are *consistent* flaws: the loss and the gradient are wrong
+  together, so the gradient is the true gradient of a wrong loss.
+- **{n_hard} correct but hard cases** (a failure is a *false alarm*):
+
+| case | parameters | dtype | what makes it hard |
+|---|---|---|---|
+{hard_list}
+
+## What each checker is given
+
+Each peer checks what a user would hand it: the user's own loss `f` and gradient `g`
+(both from the user's code) on one flat vector of the parameters. PyTorch's
+`gradcheck` gets them as a custom `torch.autograd.Function`; JAX's `check_grads` as a
+`jax.custom_vjp` whose forward and backward call the NumPy code (`pure_callback`), in
+reverse mode (a custom VJP has no JVP); `scipy.optimize.check_grad` and
+`numdifftools.Gradient` get the two functions. This project's check
+(`check_softmax`, `check_two_layer`) gets the analytic function and brings its own
+oracle, the loss restated in JAX, and differentiates that.
+
+So the peers answer "is `g` the gradient of `f`?", which a consistent flaw passes by
+construction: it is a gradient, of the wrong function. Ours answers "is `g` the gradient
+of the loss as defined?", which needs the definition written a second time (the oracle).
+The table counts the consistent flaws apart, in brackets.
+
+**Settings.** Defaults, as documented by each tool, and the settings a careful user
+would choose:
+
+- `gradcheck` careful: float64 `eps=1e-6, atol=1e-8, rtol=1e-6`; float32 `eps=1e-3,
+  atol=1e-4, rtol=1e-2`; `fast_mode` past {LARGE} parameters.
+- `check_grads` careful: float64 `eps=1e-6, atol=1e-8, rtol=1e-6`; float32 `eps=1e-2,
+  atol=rtol=2e-3`.
+- `check_grad` returns a number, not a verdict. Default: the absolute threshold its users
+  apply most often, `err < {CHECK_GRAD_THRESHOLD:g}`. Careful: `err < 1e-6 max(1, |g|)`
+  (float32: step `sqrt(eps32)`, `1e-2`), `direction="random"` past {LARGE} parameters.
+- `numdifftools.Gradient(f, full_output=True)`: default, the verdict
+  `|g - estimate| <= error_estimate` entry by entry (the estimate at face value);
+  careful, `<= 10 error_estimate + 4 eps max|estimate|`.
+- Ours: `mode="full"` (the default, FD on every entry) and `mode="directional"`
+  (four random directions, cost independent of the number of parameters).
+
+A run is stopped past {args.max_evals} evaluations of `f` or {args.max_seconds:g} s
+("over budget": neither a catch nor a pass; our full mode is predicted, 1 + 6 per entry).
+
+## The totals
+
+{totals_table(tot)}
+
+"f evals": evaluations of the function the checker differentiates, per case (our check's
+count adds one call each of the analytic code and the oracle); time, the sum over the
+cases that ran, on a shared machine (load average {load[0]:.1f}, {load[1]:.1f}, {load[2]:.1f}
+at the end of the run, 2 cores; the whole run took {wall:.0f} s). Compare times within a
+row, not across machines.
+
+{fig}
+
+## Case by case
+
+{detail_table(rows, cases, checkers)}
+
+## Four known weaknesses of the peers, checked
+
+{weaknesses(rows)}
+
+## How it was run
+
+`make checkerbench` on {platform.python_implementation()} {platform.python_version()},
+{", ".join(versions)}; the peers come from the `checkerbench` extra
+(`pip install -e '.[checkerbench]'`, with a pinned CPU build of PyTorch). JAX runs in
+float64 in this script's own process. The test suite runs the catalog logic on a small
+subset (`tests/test_checkerbench.py`), never the peers' full run.
+"""
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--meta-dir", type=Path, required=True, help="the meta-tests' folder")
@@ -608,7 +879,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", type=Path, help="every row, as JSON")
     parser.add_argument("--only", help="run only cases whose name contains this")
     parser.add_argument("--checkers", help="comma-separated checker names (default: all installed)")
-    parser.add_argument("--no-large", action="store_true", help="leave out the 10^5-parameter cases")
+    parser.add_argument(
+        "--no-large", action="store_true", help="leave out the 10^5-parameter cases"
+    )
     parser.add_argument("--max-evals", type=int, default=250_000)
     parser.add_argument("--max-seconds", type=float, default=60.0)
     args = parser.parse_args(argv)
