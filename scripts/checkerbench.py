@@ -744,7 +744,8 @@ def weaknesses(rows: list[dict]) -> str:
         "3. **check_grad returns a bare norm with no verdict** (SciPy issue 7766): confirmed. It "
         "returns the 2-norm of the difference with a forward-difference gradient; the user picks "
         f"the threshold. With the common absolute `< {CHECK_GRAD_THRESHOLD:g}` it missed "
-        f"{n_missed} bugs and raised {n_alarm} false alarms here; the norm is absolute, so it grows with the size of the "
+        f"{n_missed} bugs and raised {n_alarm} false alarms here; "
+        "the norm is absolute, so it grows with the size of the "
         "gradient and of the problem (a right gradient at extreme logits fails it)."
     )
     kink = [s(c, "gradcheck") for c in ("two_layer/kinks", "two_layer/kinks_square")]
