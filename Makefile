@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 
-.PHONY: demo test lint typecheck unit unit-portable bench-smoke bench-ci bench bench-save bench-compare bench-selftest docs docs-check mutate clean
+.PHONY: demo test lint typecheck unit unit-portable bench-smoke bench-ci bench bench-save bench-compare bench-selftest docs docs-check mutate checkerbench clean
 
 # One stamp per set of extras: re-install only when pyproject.toml changes.
 $(VENV)/.stamp-%: pyproject.toml
@@ -117,6 +117,15 @@ mutate: $(VENV)/.stamp-dev
 	rm -rf mutants
 	$(BIN)/mutmut run --max-children 2
 	$(BIN)/mutmut results
+
+# This project's check against four other gradient checkers (PyTorch, JAX, SciPy,
+# numdifftools) on one catalog of wrong and hard-but-correct cases; writes
+# docs/checkers.md and its figure. Minutes; the peers come from the checkerbench
+# extra (a pinned CPU build of PyTorch). Not part of `make test`.
+checkerbench: $(VENV)/.stamp-checkerbench
+	mkdir -p build
+	$(PY) scripts/checkerbench.py --meta-dir tests/meta --out docs/checkers.md \
+		--figure docs/figures/checkers.png --json build/checkerbench.json
 
 clean:
 	rm -rf $(VENV) site .pytest_cache .mypy_cache .ruff_cache .benchmarks mutants

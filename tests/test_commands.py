@@ -48,6 +48,8 @@ SMOKED = {
 #: Documented, deliberately not smoked, and why.
 NOT_SMOKED = {
     "make mutate": "mutation testing runs for minutes (docs/property-suite.md records its score)",
+    "make checkerbench": "installs PyTorch and numdifftools and runs for minutes; "
+    "tests/test_checkerbench.py runs its catalog on a subset",
     "make bench-selftest": "ten timed comparisons (minutes); figures on docs/guard-your-own.md",
 }
 
