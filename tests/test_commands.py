@@ -227,7 +227,7 @@ def test_docs_check_without_chromium_says_how_to_get_it(tmp_path):
     (site / "index.html").write_text("<html></html>", encoding="utf-8")
     run = _run(
         sys.executable,
-        str(ROOT / "scripts" / "docs_check.py"),
+        str(ROOT / "scripts" / "docs_plugins" / "docs_check.py"),
         "--site",
         str(site),
         "--out",

@@ -364,6 +364,19 @@ MEASURE = r"""
 """
 
 
+# Before the pictures: no transitions, so a tile never catches the header halfway
+# through swapping its title; and after each scroll, the page's scroll handlers
+# run and paint (two frames) before the capture.
+STILL = (
+    "document.head.insertAdjacentHTML('beforeend', '<style>*, *::before, *::after"
+    " { transition: none !important; animation: none !important }</style>')"
+)
+SCROLL = (
+    "(async () => { window.scrollTo(0, %f); await new Promise("
+    "r => requestAnimationFrame(() => requestAnimationFrame(r))); })()"
+)
+
+
 @dataclass
 class Problem:
     """One layout failure: the message, and where on the page to take its picture."""
@@ -433,6 +446,7 @@ def check_page(
     """Render one page at one width; return its problems (empty when it passes)."""
     url = base + page
     name = page.strip("/").replace("/", "_") or "index"
+    started = time.monotonic()
     try:
         browser.load(url, width)
         report = browser.evaluate(MEASURE)
@@ -462,18 +476,20 @@ def check_page(
     print(
         f"{name} at {width} px: page {report['scrollWidth']} px wide, "
         f"{len(report['math'])} display blocks, {len(report['boxes'])} math/table boxes "
-        f"({overflowing} scroll inside), {len(layout)} layout problems"
+        f"({overflowing} scroll inside), {len(layout)} layout problems, "
+        f"measured in {time.monotonic() - started:.1f} s"
     )
     problems += [f"{url} at {width} px: {p.message}" for p in layout]
 
     is_code = page.startswith("code/")
     tiles = min(1 if is_code else MAX_TILES, -(-int(report["height"]) // TILE))
     try:
+        browser.evaluate(STILL)
         for k in range(tiles):
-            browser.evaluate(f"window.scrollTo(0, {k * TILE})")
+            browser.evaluate(SCROLL % (k * TILE))
             browser.screenshot(out / f"{name}--{width}-{k + 1:02d}.png")
         for k, p in enumerate(layout[:8]):
-            browser.evaluate(f"window.scrollTo(0, {max(0.0, p.top - TILE / 3)})")
+            browser.evaluate(SCROLL % max(0.0, p.top - TILE / 3))
             browser.screenshot(out / f"FAIL-{name}--{width}-{k + 1:02d}.png")
     except (RuntimeError, TimeoutError) as exc:
         problems.append(f"{url} at {width} px: no screenshot: {exc}")
