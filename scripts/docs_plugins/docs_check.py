@@ -36,8 +36,8 @@ rest of the flags below, and a fresh profile), so a page that needed the
 internet to render its math fails here.
 
 Screenshots go to ``build/docs-check/``: ``<page>--<width>-NN.png``, tiles of
-the page from the top (every tile of a narrative page up to ``MAX_TILES``, the
-first tile of a code page), and ``FAIL-<page>--<width>-NN.png`` centred on each
+the page from the top (every tile of a page up to ``MAX_TILES``; none of a code
+page, one long listing in the same template), and ``FAIL-<page>--<width>-NN.png`` centred on each
 element that failed a layout check. The script checks the numbers; a person
 looks at the pictures.
 
@@ -358,7 +358,7 @@ MEASURE = r"""
     }
   }
   res.height = document.documentElement.scrollHeight;
-  res.html = document.documentElement.outerHTML;
+  if (WITH_HTML) res.html = document.documentElement.outerHTML;
   return res;
 })()
 """
@@ -449,7 +449,9 @@ def check_page(
     started = time.monotonic()
     try:
         browser.load(url, width)
-        report = browser.evaluate(MEASURE)
+        report = browser.evaluate(
+            MEASURE.replace("WITH_HTML", "true" if width == DESKTOP else "false")
+        )
     except (RuntimeError, TimeoutError) as exc:
         return [f"{url} at {width} px: Chromium could not render it: {exc}"]
     problems: list[str] = []
@@ -482,7 +484,9 @@ def check_page(
     problems += [f"{url} at {width} px: {p.message}" for p in layout]
 
     is_code = page.startswith("code/")
-    tiles = min(1 if is_code else MAX_TILES, -(-int(report["height"]) // TILE))
+    # A code page is one long listing in the same template: its layout is checked,
+    # and pictured only where it fails.
+    tiles = 0 if is_code else min(MAX_TILES, -(-int(report["height"]) // TILE))
     try:
         browser.evaluate(STILL)
         for k in range(tiles):
