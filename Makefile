@@ -101,10 +101,13 @@ bench-ci: $(VENV)/.stamp-dev
 docs: $(VENV)/.stamp-docs
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
-# Render the built site in headless Chromium with no network and check that the
-# math is typeset; screenshots in build/docs-check/. Needs Debian's chromium
-# (apt-get update && apt-get install -y chromium); without it, says so and fails.
-# .ci/run runs it after `make test`.
+# Render every page of the built site in headless Chromium with no network, 1280
+# and 390 px wide: fails when math is not typeset, when a page scrolls sideways,
+# when display math does not fit a 1280 px column, or when a math block or table
+# wider than its box does not scroll inside it. Screenshots in build/docs-check/
+# (FAIL-*.png at each failure). Needs Debian's chromium (apt-get update &&
+# apt-get install -y chromium); without it, says so and fails. .ci/run runs it
+# after `make test`. About 2 minutes on a loaded 2-core machine.
 docs-check: docs $(VENV)/.stamp-dev
 	$(PY) scripts/docs_plugins/docs_check.py --site site --out build/docs-check
 

@@ -160,10 +160,12 @@ def reproduce(dataset: Dataset) -> Reproduction:
     scored by accuracy:
 
     .. math::
+        \begin{gathered}
         L(W, b) = \frac{1}{N}\sum_n \Big[\log\sum_j e^{F_{nj}} - F_{n y_n}\Big]
-            + \frac{\lambda}{2}\lVert W\rVert_F^2, \qquad
+            + \frac{\lambda}{2}\lVert W\rVert_F^2, \\
         \text{acc} = \frac{1}{N}\sum_n \big[\arg\max_c F_{nc} = y_n\big],
         \qquad F = XW + b.
+        \end{gathered}
 
     ``train`` takes 1000 gradient steps of size 0.01 on all samples,
     ``train_early_stopping`` steps on the training split until 300 steps
@@ -654,9 +656,11 @@ def fit_two_layer(dataset: Dataset) -> Any:
     b2 ``(C,)`` with H = 100 and :math:`\lambda = 10^{-6}`:
 
     .. math::
+        \begin{gathered}
         L = \frac{1}{N}\sum_n \Big[\log\sum_j e^{F_{nj}} - F_{n y_n}\Big]
             + \frac{\lambda}{2}\big(\lVert W_1\rVert_F^2 + \lVert W_2\rVert_F^2\big),
-        \qquad F = \max(X W_1 + b_1, 0)\, W_2 + b_2
+        \\ F = \max(X W_1 + b_1, 0)\, W_2 + b_2
+        \end{gathered}
 
     Example:
         >>> from softmax_ref.datasets import Dataset, make_classification_legacy

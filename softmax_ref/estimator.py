@@ -53,9 +53,11 @@ class BaseGradientClassifier(ClassifierMixin, BaseEstimator):
     class scores :math:`F = F(X; \theta)` of shape (N, C) from ``_scores``, and
 
     .. math::
-        \hat\theta = \arg\min_\theta L(\theta; X, y, \lambda), \qquad
+        \begin{gathered}
+        \hat\theta = \arg\min_\theta L(\theta; X, y, \lambda), \\
         P = \operatorname{softmax}(F(X; \hat\theta)), \qquad
         \hat y_n = \texttt{classes\_}\big[\arg\max_c F_{nc}\big]
+        \end{gathered}
 
     where :math:`L` is what ``_loss_and_grad`` returns (for the models here,
     the mean cross-entropy of :math:`P` plus :math:`\frac{\lambda}{2}` times

@@ -260,10 +260,12 @@ def loss_and_grad_dense(
     r"""Loss and gradient in the textbook vectorized form, on whole (N, C) arrays.
 
     .. math::
-        P = \operatorname{softmax}(XW + b), \qquad
+        \begin{gathered}
+        P = \operatorname{softmax}(XW + b), \\
         \frac{\partial L}{\partial W} = \frac{1}{N} X^\top (P - Y) + \lambda W,
         \qquad
         \frac{\partial L}{\partial b} = \frac{1}{N} \sum_{n} (P - Y)_{n}
+        \end{gathered}
 
     with :math:`Y` the one-hot labels: the derivation's matrix form, line for
     line. It forms the scores and :math:`P - Y` as (N, C) arrays, so its
@@ -374,10 +376,12 @@ def linear_loss_and_grad(params: Params, X: Any, y: Any, reg: float = 0.0) -> tu
     r""":func:`loss_and_grad` over a params dict ``{"W": (D, C), "b": (C,)}``.
 
     .. math::
+        \begin{gathered}
         L = \frac{1}{N}\sum_n \Big[\log\sum_j e^{F_{nj}} - F_{n y_n}\Big]
-            + \frac{\lambda}{2}\lVert W\rVert_F^2, \qquad
+            + \frac{\lambda}{2}\lVert W\rVert_F^2, \\
         \frac{\partial L}{\partial W} = \frac{1}{N} X^\top (P - Y) + \lambda W, \qquad
         \frac{\partial L}{\partial b} = \frac{1}{N} \sum_n (P - Y)_n
+        \end{gathered}
 
     with :math:`F = XW + b`, :math:`P = \operatorname{softmax}(F)` and
     :math:`Y` the one-hot labels, X ``(N, D)`` and y ``(N,)``. This is the

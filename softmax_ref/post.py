@@ -53,10 +53,12 @@ class Softmax:
     use :class:`SoftmaxClassifier` for anything else. Each iteration is
 
     .. math::
+        \begin{gathered}
         W \leftarrow W - \eta \Big(\frac{1}{N} X^\top (P - Y) + \lambda W\Big),
         \qquad
         b \leftarrow b - \eta\, \frac{1}{N} \sum_n (P - Y)_n,
-        \qquad P = \operatorname{softmax}(XW + b)
+        \\ P = \operatorname{softmax}(XW + b)
+        \end{gathered}
 
     with :math:`\eta` the ``learning_rate`` and :math:`\lambda` the ``reg``;
     ``predict`` gives :math:`\arg\max_c (XW + b)_{nc}`.

@@ -37,11 +37,13 @@ def loss_and_grad_streaming(
     :math:`y` (N,), the result is that of ``loss_and_grad(W, b, X, y, reg)``:
 
     .. math::
+        \begin{gathered}
         L = \frac{1}{N}\sum_{n}\Big[\log\sum_j e^{F_{nj}} - F_{n y_n}\Big]
-            + \frac{\lambda}{2}\lVert W\rVert_F^2,\quad
+            + \frac{\lambda}{2}\lVert W\rVert_F^2, \\
         \frac{\partial L}{\partial W} = \frac{1}{N}\sum_k X_k^\top (P_k - Y_k) + \lambda W,
-        \quad
+        \\
         \frac{\partial L}{\partial b} = \frac{1}{N}\sum_k \sum_{n \in k} (P_k - Y_k)_n
+        \end{gathered}
 
     The sums run over the chunks as they come, and are divided by N once the
     iterable is exhausted. Each chunk is cut into row blocks as the in-memory

@@ -162,11 +162,13 @@ def loss_and_grad(
     With :math:`Y` the one-hot labels and :math:`\odot` the elementwise product:
 
     .. math::
-        dF &= (P - Y) / N                         &\quad& (N, C) \\
+        \begin{aligned}
+        dF &= (P - Y) / N                         && (N, C) \\
         dW_2 &= H^\top dF + \lambda W_2,\quad db_2 = \textstyle\sum_n dF_n && \\
         dH &= dF\, W_2^\top                       && (N, H) \\
         dZ &= dH \odot \mathbb 1[Z > 0]           && (N, H) \\
         dW_1 &= X^\top dZ + \lambda W_1,\quad db_1 = \textstyle\sum_n dZ_n &&
+        \end{aligned}
 
     Each line of the code below is one of these equations; the docs derive them.
 

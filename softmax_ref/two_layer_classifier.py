@@ -28,9 +28,11 @@ class TwoLayerClassifier(BaseGradientClassifier):
     Minimises
 
     .. math::
+        \begin{gathered}
         \frac{1}{N}\sum_n \Big[\log\sum_j e^{F_{nj}} - F_{n y_n}\Big]
         + \frac{\lambda}{2}\big(\lVert W_1\rVert_F^2 + \lVert W_2\rVert_F^2\big),
-        \qquad F = \operatorname{relu}(X W_1 + b_1)\, W_2 + b_2
+        \\ F = \operatorname{relu}(X W_1 + b_1)\, W_2 + b_2
+        \end{gathered}
 
     with the backward pass of :func:`softmax_ref.two_layer.loss_and_grad`. The
     loss is not convex: every solver finds a local minimum that depends on

@@ -32,8 +32,11 @@ The step is :math:`h = \varepsilon^{1/5} s` with :math:`s` = ``step_scale``
 :math:`h^4` truncation against an :math:`\varepsilon/h` round-off.
 
 **Kinks.** The second-order one-sided differences
-:math:`D_\pm(h) = \pm(-3 f(x) + 4 f(x \pm h) - f(x \pm 2h)) / 2h` share their
-:math:`h^2` error term where f is smooth, so their gap
+
+.. math::
+    D_\pm(h) = \pm\,\frac{-3 f(x) + 4 f(x \pm h) - f(x \pm 2h)}{2h}
+
+share their :math:`h^2` error term where f is smooth, so their gap
 
 .. math::
     K(h) = D_+(h) - D_-(h) = \frac{4 s_1 - s_2}{2h}, \qquad

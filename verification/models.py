@@ -272,8 +272,8 @@ def check_two_layer(
     r"""Three-way check of a one-hidden-layer ReLU network's gradient at ``params`` on (X, y, reg).
 
     The model: :math:`Z = X W_1 + b_1`, :math:`F = \operatorname{relu}(Z) W_2 + b_2`,
-    :math:`L = \frac1N \sum_n [\operatorname{logsumexp} F_n - F_{n y_n}] +
-    \frac\lambda2 (\lVert W_1\rVert^2 + \lVert W_2\rVert^2)`, with
+    :math:`L = \frac1N \sum_n [\operatorname{logsumexp} F_n - F_{n y_n}]`
+    :math:`{} + \frac\lambda2 (\lVert W_1\rVert^2 + \lVert W_2\rVert^2)`, with
     :math:`\operatorname{relu}'(0) = 0`.
 
     Args:

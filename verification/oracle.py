@@ -164,9 +164,11 @@ class JaxLoss:
     the loss, :math:`p` the parameters and :math:`d` the data:
 
     .. math::
+        \begin{gathered}
         \texttt{value\_and\_grad}(p, d) = \big(\ell(p, d),\ \nabla_p \ell(p, d)\big),
-        \qquad
+        \\
         \texttt{batch}(p, d)_k = \ell(p_k, d), \quad k = 1, \dots, K,
+        \end{gathered}
 
     each gradient with its parameter's shape, and ``batch`` returning ``(K,)``.
 
@@ -432,9 +434,11 @@ def loss_batch(
     r"""The softmax loss at K parameter sets at once: ``Ws`` (K, D, C), ``bs`` (K, C) -> (K,).
 
     .. math::
+        \begin{gathered}
         L_k = \frac{1}{N}\sum_{n} \Big[\operatorname{logsumexp}_j F^{(k)}_{nj}
             - F^{(k)}_{n y_n}\Big] + \frac{\lambda}{2} \lVert W_k\rVert_F^2,
-        \qquad F^{(k)} = X W_k + b_k
+        \\ F^{(k)} = X W_k + b_k
+        \end{gathered}
 
     This is the forward that finite differences differentiate: one call
     evaluates every perturbed point of a stencil.
@@ -505,9 +509,11 @@ def two_layer_loss_fn(params: Mapping[str, Any], data: Mapping[str, Any]) -> Any
     r"""The two-layer network's loss, on padded arrays with masks.
 
     .. math::
+        \begin{gathered}
         L = \frac{1}{N}\sum_{n} \Big[\operatorname{logsumexp}_j F_{nj} - F_{n y_n}\Big]
             + \frac{\lambda}{2}\big(\lVert W_1\rVert^2 + \lVert W_2\rVert^2\big),
-        \qquad F = \operatorname{relu}(X W_1 + b_1) W_2 + b_2
+        \\ F = \operatorname{relu}(X W_1 + b_1) W_2 + b_2
+        \end{gathered}
 
     ``params``: ``W1`` (D', H'), ``b1`` (H',), ``W2`` (H', C'), ``b2`` (C').
     ``data``: as for :func:`softmax_loss_fn`. Primes mark padded sizes.
@@ -663,9 +669,11 @@ def two_layer_loss(
     r"""The oracle's forward for the network: the loss alone (see :func:`two_layer_loss_and_grad`).
 
     .. math::
+        \begin{gathered}
         L = \frac{1}{N}\sum_{n} \Big[\operatorname{logsumexp}_j F_{nj} - F_{n y_n}\Big]
             + \frac{\lambda}{2}\big(\lVert W_1\rVert^2 + \lVert W_2\rVert^2\big),
-        \qquad F = \operatorname{relu}(X W_1 + b_1) W_2 + b_2
+        \\ F = \operatorname{relu}(X W_1 + b_1) W_2 + b_2
+        \end{gathered}
 
     for ``params`` with ``W1`` (D, H), ``b1`` (H,), ``W2`` (H, C), ``b2``
     (C,), X ``(N, D)`` and y ``(N,)``: :func:`two_layer_loss_batch` at one
@@ -692,10 +700,12 @@ def two_layer_loss_batch(
     r"""The network's loss at K parameter sets at once: each array with a leading axis K -> (K,).
 
     .. math::
+        \begin{gathered}
         L_k = \frac{1}{N}\sum_{n} \Big[\operatorname{logsumexp}_j F^{(k)}_{nj}
             - F^{(k)}_{n y_n}\Big]
             + \frac{\lambda}{2}\big(\lVert W_{1,k}\rVert^2 + \lVert W_{2,k}\rVert^2\big),
-        \qquad F^{(k)} = \operatorname{relu}(X W_{1,k} + b_{1,k}) W_{2,k} + b_{2,k}
+        \\ F^{(k)} = \operatorname{relu}(X W_{1,k} + b_{1,k}) W_{2,k} + b_{2,k}
+        \end{gathered}
 
     ``params``: ``W1`` (K, D, H), ``b1`` (K, H), ``W2`` (K, H, C), ``b2``
     (K, C). The forward that finite differences differentiate: one call

@@ -226,9 +226,11 @@ def place_kinks(
     r"""A new ``b1`` that puts ``Z[samples[i], units[i]]`` at ``offsets[i]`` (default: exactly 0).
 
     .. math::
+        \begin{gathered}
         b_{1,j} = o_i - X_{n,:} \cdot W_{1,:,j}
         \quad \Longrightarrow \quad Z_{nj} = X_{n,:} \cdot W_{1,:,j} + b_{1,j} = o_i,
-        \qquad j = \texttt{units}[i], \ n = \texttt{samples}[i]
+        \\ j = \texttt{units}[i], \ n = \texttt{samples}[i]
+        \end{gathered}
 
     For X ``(N, D)``, W1 ``(D, H)`` and b1 ``(H,)``; returns ``(H,)``. With
     integer X and W1 the dot product is an exact integer, so the offset 0
@@ -328,8 +330,10 @@ def two_layer_kink_problems(draw: st.DrawFn) -> TwoLayerProblem:
     sample. W2 and b2 are ordinary floats.
 
     .. math::
+        \begin{gathered}
         X_{nd} \in \{-3, \dots, 3\}, \quad W_{1,dj} \in \{-2, \dots, 2\},
-        \qquad Z_{n_i j_i} = 0 \ \text{ exactly, for each chosen unit } j_i
+        \\ Z_{n_i j_i} = 0 \ \text{ exactly, for each chosen unit } j_i
+        \end{gathered}
 
     Shapes as for :func:`two_layer_ordinary_problems`.
 
