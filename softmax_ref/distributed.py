@@ -251,3 +251,124 @@ def loss(
     if not np.isfinite(value):
         raise_if_nonfinite(W=W, b=b)
     return value
+
+
+# --- the estimators on dask arrays (softmax_ref/estimator.py calls these) -------------
+
+#: The solvers that fit on dask arrays: each iteration is one distributed loss and
+#: gradient over all of X (the minibatch solvers would gather rows at random).
+DASK_SOLVERS = ("lbfgs",)
+
+
+def _encode(y_c: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    return np.searchsorted(classes, y_c).astype(np.intp)
+
+
+def _client_active() -> bool:
+    if "distributed" not in sys.modules:
+        return False
+    from distributed import default_client
+
+    try:
+        default_client()
+    except ValueError:
+        return False
+    return True
+
+
+def fit_data(estimator: Any, X: Any, y: Any, X_val: Any, y_val: Any) -> dict[str, Any]:
+    """What ``fit`` needs from dask arrays X (N, D) and y (N,): checked, labels encoded, persisted.
+
+    The classes are found on the workers (``da.unique``), the labels encoded
+    chunk by chunk as indices into them; with a ``dask.distributed`` client
+    active, X and the encoded labels are persisted on the workers once, so that
+    every iteration of the fit reads them where they are. Without one, the graph
+    is recomputed at each iteration (the threaded scheduler, e.g. on shards on disk).
+
+    Example:
+        >>> import dask.array as da
+        >>> from softmax_ref import SoftmaxClassifier
+        >>> X = da.from_array([[0.0], [1.0], [2.0], [3.0]], chunks=(2, 1))
+        >>> data = fit_data(SoftmaxClassifier(), X, da.from_array(["a", "b", "b", "c"], chunks=2),
+        ...                 None, None)
+        >>> data["classes_"].tolist(), data["y"].compute().tolist()
+        (['a', 'b', 'c'], [0, 1, 1, 2])
+    """
+    da = _dask_array()
+    if estimator.solver not in DASK_SOLVERS:
+        raise ValueError(
+            f"solver={estimator.solver!r} needs X in memory; on dask arrays use one of "
+            f"{', '.join(repr(s) for s in DASK_SOLVERS)}, or X.compute() first"
+        )
+    if estimator.early_stopping or X_val is not None or y_val is not None:
+        raise ValueError(
+            "early stopping is not available with dask arrays: set early_stopping=False "
+            "(solver='lbfgs' minimises to the optimum)"
+        )
+    X = check_rows(X)
+    if X.dtype.kind not in "biuf":
+        raise TypeError(f"X must hold real numbers; got a dask array of dtype {X.dtype}")
+    X = X.astype(np.float64)
+    y = _check_labels(y, X)
+    classes = np.asarray(da.unique(y).compute())
+    if classes.shape[0] < 2:
+        raise ValueError(
+            f"{type(estimator).__name__} needs samples of at least 2 classes in y; "
+            f"got {classes.shape[0]}: {classes.tolist()}"
+        )
+    y_enc = y.map_blocks(_encode, classes, dtype=np.intp)
+    if _client_active():
+        import dask
+
+        X, y_enc = dask.persist(X, y_enc)
+    return {"X": X, "y": y_enc, "classes_": classes, "n_features_in_": X.shape[1]}
+
+
+def check_predict_rows(X: Any, n_features: int) -> Any:
+    """Dask X (N, D) for ``predict*``: row-chunked, ``n_features`` columns, float64.
+
+    Example:
+        >>> import dask.array as da
+        >>> check_predict_rows(da.ones((4, 2), chunks=(2, 2), dtype=int), 2).dtype
+        dtype('float64')
+    """
+    X = check_rows(X)
+    if X.shape[1] != n_features:
+        raise ValueError(
+            f"X has {X.shape[1]} features, but the model was fitted with {n_features}; "
+            f"got a dask array of shape {X.shape}"
+        )
+    if X.dtype.kind not in "biuf":
+        raise TypeError(f"X must hold real numbers; got a dask array of dtype {X.dtype}")
+    return X.astype(np.float64)
+
+
+def _take(index: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    return classes[index]
+
+
+def rowwise(fn: Any, F: Any) -> Any:
+    """``fn`` over the rows of F: chunk by chunk when F is a dask array (it stays lazy).
+
+    Example:
+        >>> import numpy as np
+        >>> rowwise(np.negative, np.array([[1.0, 2.0]]))
+        array([[-1., -2.]])
+    """
+    if is_dask_array(F):
+        return F.map_blocks(fn, dtype=F.dtype)
+    return fn(F)
+
+
+def labels_of(scores: Any, classes: np.ndarray) -> Any:
+    """``classes[argmax_c scores]`` (N,): a dask array when the scores are one.
+
+    Example:
+        >>> import numpy as np
+        >>> labels_of(np.array([[0.0, 1.0], [2.0, 1.0]]), np.array(["a", "b"])).tolist()
+        ['b', 'a']
+    """
+    index = np.argmax(scores, axis=1)
+    if is_dask_array(index):
+        return index.map_blocks(_take, classes, dtype=classes.dtype)
+    return classes[index]
