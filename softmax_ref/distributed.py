@@ -30,7 +30,7 @@ import numpy as np
 from softmax_ref._accumulator import Sums
 from softmax_ref._validation import check_int, check_problem, raise_if_nonfinite
 
-__all__ = ["is_dask_array", "loss", "loss_and_grad"]
+__all__ = ["loss", "loss_and_grad"]
 
 #: Partial sums merged per task of the tree: 8 gives depth 2 for 64 chunks.
 SPLIT_EVERY = 8
