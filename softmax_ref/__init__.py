@@ -56,4 +56,8 @@ def __getattr__(name: str) -> object:
         import importlib
 
         return getattr(importlib.import_module(_LAZY[name]), name)
+    if name == "distributed":  # the dask form, as sr.distributed (dask itself loads on use)
+        import importlib
+
+        return importlib.import_module("softmax_ref.distributed")
     raise AttributeError(f"module 'softmax_ref' has no attribute {name!r}")

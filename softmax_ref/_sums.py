@@ -1,17 +1,15 @@
 """The last step of the fast core: from the kernel's sums over samples to (loss, dW, db).
 
-:func:`softmax_ref.loss_and_grad` (by its one-block route or the blocked one) and
-:func:`softmax_ref.loss_and_grad_streaming` finish here, so that the mean and the
-penalty are written once.
+:func:`softmax_ref.loss_and_grad`, :func:`softmax_ref.loss_and_grad_streaming` and
+the dask form finish here (through ``Sums.finish``, softmax_ref/_accumulator.py),
+so that the mean and the penalty are written once.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from softmax_ref._kernels import BlockedSums
-
-__all__ = ["finish", "mean_and_penalty"]
+__all__ = ["finish"]
 
 
 def finish(
@@ -35,11 +33,3 @@ def finish(
         dW += GX.T / n
         db = (col_sums / n).astype(W.dtype, copy=False)
     return value, dW, db
-
-
-def mean_and_penalty(
-    sums: BlockedSums, W: np.ndarray, reg: float
-) -> tuple[np.floating, np.ndarray, np.ndarray]:
-    """``(loss, dW, db)`` from the sums over the N samples ``sums`` holds (see :func:`finish`)."""
-    GX, col_sums = sums.grad_sums()
-    return finish(sums.loss_sum(), sums.n_samples, GX, col_sums, W, reg)

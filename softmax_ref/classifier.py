@@ -21,9 +21,11 @@ from typing import Any
 
 import numpy as np
 
+from softmax_ref import distributed
 from softmax_ref._persistence import ModelFileError
 from softmax_ref._types import Params
 from softmax_ref._validation import check_number
+from softmax_ref.distributed import is_dask_array
 from softmax_ref.estimator import BaseGradientClassifier
 from softmax_ref.loss import linear_loss_and_grad
 from softmax_ref.post import Softmax
@@ -158,6 +160,10 @@ class SoftmaxClassifier(BaseGradientClassifier):
     def _loss_and_grad(
         self, params: Params, X: np.ndarray, y: np.ndarray, reg: float
     ) -> tuple[float, Params]:
+        if is_dask_array(X):
+            # Each iteration: the sums computed where X's chunks live, merged, sent back.
+            value, dW, db = distributed.loss_and_grad(params["W"], params["b"], X, y, reg)
+            return float(value), {"W": dW, "b": db}
         return linear_loss_and_grad(params, X, y, reg)
 
     def _scores(self, params: Params, X: np.ndarray) -> np.ndarray:

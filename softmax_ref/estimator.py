@@ -25,6 +25,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from softmax_ref._persistence import load_model, save_model
 from softmax_ref._types import Params
 from softmax_ref._validation import as_generator, check_number, check_random_state
+from softmax_ref.distributed import is_dask_array, labels_of, rowwise
 from softmax_ref.loss import log_softmax, softmax
 from softmax_ref.training import TrainConfig, TrainResult, run_training
 
@@ -163,6 +164,10 @@ class BaseGradientClassifier(ClassifierMixin, BaseEstimator):
 
     def _check_fit_data(self, X: Any, y: Any, X_val: Any, y_val: Any) -> dict[str, Any]:
         """Validate everything fit needs; return it without touching ``self``."""
+        if is_dask_array(X) or is_dask_array(y):
+            from softmax_ref.distributed import fit_data
+
+            return fit_data(self, X, y, X_val, y_val)
         from sklearn.base import clone
         from sklearn.preprocessing import LabelEncoder
         from sklearn.utils.multiclass import check_classification_targets
@@ -352,6 +357,10 @@ class BaseGradientClassifier(ClassifierMixin, BaseEstimator):
         from sklearn.utils.validation import check_is_fitted, validate_data
 
         check_is_fitted(self)
+        if is_dask_array(X):
+            from softmax_ref.distributed import check_predict_rows
+
+            return self._scores(self.params_, check_predict_rows(X, self.n_features_in_))
         X = validate_data(self, X, reset=False, dtype=np.float64)
         return self._scores(self.params_, X)
 
@@ -399,7 +408,7 @@ class BaseGradientClassifier(ClassifierMixin, BaseEstimator):
             >>> P.sum(axis=1), 1 / (1 + np.exp(-clf.decision_function([[1.0]])))
             (array([1., 1.]), array([0.968]))
         """
-        return softmax(self._validated_scores(X))
+        return rowwise(softmax, self._validated_scores(X))
 
     def predict_log_proba(self, X: Any) -> np.ndarray:
         r"""``log_softmax(F)`` (N, C), computed without forming the probabilities.
@@ -421,7 +430,7 @@ class BaseGradientClassifier(ClassifierMixin, BaseEstimator):
             >>> float(p_hot), round(float(log_p_hot), -2)
             (0.0, -3400.0)
         """
-        return log_softmax(self._validated_scores(X))
+        return rowwise(log_softmax, self._validated_scores(X))
 
     def predict(self, X: Any) -> np.ndarray:
         r"""The label of the highest score for each row of ``X``, from ``classes_``.
@@ -437,7 +446,7 @@ class BaseGradientClassifier(ClassifierMixin, BaseEstimator):
             array(['cold', 'hot', 'hot'], dtype='<U4')
         """
         scores = self._validated_scores(X)  # first: it raises NotFittedError before fit
-        return self.classes_[np.argmax(scores, axis=1)]
+        return labels_of(scores, self.classes_)
 
     # --- persistence --------------------------------------------------------------
 

@@ -24,8 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from softmax_ref._kernels import BlockedSums, one_block, one_block_sums
-from softmax_ref._sums import finish, mean_and_penalty
+from softmax_ref._accumulator import Sums
 from softmax_ref._types import Params
 from softmax_ref._validation import check_problem, raise_if_nonfinite
 
@@ -164,17 +163,8 @@ def loss(W: Any, b: Any, X: Any, y: Any, reg: float = 0.0) -> np.floating:
         1600.0
     """
     W, b, X, y, reg = check_problem(W, b, X, y, reg)
-    (n, d), c = X.shape, W.shape[1]
     # The forward half of loss_and_grad's pass: no (N, C) array is formed.
-    if one_block(n, d, c, W.dtype.itemsize):
-        loss_sum = one_block_sums(W, b, X, y, grad=False)[0]
-    else:
-        sums = BlockedSums(W, b, grad=False, n_rows=n)
-        sums.add(X, y)
-        loss_sum = sums.loss_sum()
-    with np.errstate(over="ignore", invalid="ignore"):
-        value = loss_sum / n + 0.5 * reg * np.sum(W * W, dtype=np.float64)
-        out = W.dtype.type(value)
+    out = Sums.of_rows(W, b, X, y, grad=False).mean_loss(W, reg)
     _check_result(out, W=W, b=b, X=X)
     return out
 
@@ -234,22 +224,17 @@ def loss_and_grad(
         array([0., 0.])
     """
     W, b, X, y, reg = check_problem(W, b, X, y, reg)
-    (n, d), c = X.shape, W.shape[1]
     # One pass over X in blocks of rows (softmax_ref/_kernels.py); per block,
     #   S = (X_b W + b)^T, shifted by each sample's max score,
     #   loss_n = log sum_j exp(S_jn) - S_{y_n, n},
     #   P - Y = exp(S) / sum_j exp(S_j), minus 1 at each label,
     # and the block's (P - Y)^T X_b and sum_n (P - Y)_n are added to running sums.
     # Extra memory: one block of scores and a (C, D) sum per thread, whatever N is.
-    if one_block(n, d, c, W.dtype.itemsize):
-        # Small problems (one block, one lane, chosen by the measured costs in
-        # _kernels.py): the same arithmetic, without the blocked machinery's set-up.
-        loss_sum, GX, col_sums = one_block_sums(W, b, X, y)
-        value, dW, db = finish(loss_sum, n, GX, col_sums, W, reg)
-    else:
-        sums = BlockedSums(W, b, n_rows=n)
-        sums.add(X, y)
-        value, dW, db = mean_and_penalty(sums, W, reg)
+    # Small problems take one block on the calling thread (chosen by the measured
+    # costs in _kernels.py): the same arithmetic, without the blocked machinery's
+    # set-up. The sums are mergeable (softmax_ref/_accumulator.py): the streaming
+    # and dask forms compute the same sums over pieces of X and add them.
+    value, dW, db = Sums.of_rows(W, b, X, y).finish(W, reg)
     _check_result(value, dW, db, W=W, b=b, X=X)
     return value, dW, db
 

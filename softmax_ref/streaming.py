@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from softmax_ref._accumulator import Sums
 from softmax_ref._kernels import BlockedSums
-from softmax_ref._sums import mean_and_penalty
 from softmax_ref._validation import check_problem, raise_if_nonfinite
 
 __all__ = ["loss_and_grad_streaming"]
@@ -124,7 +124,9 @@ def loss_and_grad_streaming(
         raise ValueError(
             "blocks must yield at least one (X_block, y_block) pair with rows; got none"
         )
-    value, dW, db = mean_and_penalty(sums, W_checked, reg_checked)
+    # One running BlockedSums rather than a merge of per-chunk sums: its lanes carry
+    # over from chunk to chunk, which gives the in-memory call's bits (see above).
+    value, dW, db = Sums.of_blocked(sums).finish(W_checked, reg_checked)
     if not (np.isfinite(value) and np.isfinite(dW).all() and np.isfinite(db).all()):
         raise_if_nonfinite(W=W_checked, b=b_checked)
     return value, dW, db
