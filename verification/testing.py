@@ -198,7 +198,7 @@ def assert_report_ok(report: Report, *, label: str = "") -> Report:
         ...     assert_report_ok(check(wrong, oracle, {"w": np.array([0.5, 0.5])}))
         ... except AssertionError as e:
         ...     print(str(e).splitlines()[2])
-        ANALYTIC disagrees with JAX and FD, which agree: dw[1]
+        ANALYTIC disagrees with JAX and FD, which agree: dw[1] (2 of 2, everything)
     """
     __tracebackhide__ = True
     _target(report, label)
