@@ -17,6 +17,7 @@ Calling convention, one per model family:
   that form.
 """
 
+from softmax_ref.hessian import hvp
 from softmax_ref.loss import (
     log_softmax,
     loss,
@@ -31,6 +32,7 @@ __all__ = [
     "Softmax",
     "SoftmaxClassifier",
     "TwoLayerClassifier",
+    "hvp",
     "log_softmax",
     "loss",
     "loss_and_grad",
