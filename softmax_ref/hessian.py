@@ -43,7 +43,7 @@ from softmax_ref._validation import (
     raise_if_nonfinite,
 )
 
-__all__ = ["HessianOperator", "hessian_operator", "hvp", "hvp_naive"]
+__all__ = ["HessianOperator", "hessian_operator", "hvp", "hvp_naive", "linear_hessian"]
 
 #: Bytes of cached probabilities a :class:`HessianOperator` may keep
 #: (``$SOFTMAX_REF_HVP_CACHE_BYTES`` overrides it); above it each product
@@ -431,3 +431,29 @@ def hessian_operator(W: Any, b: Any, X: Any, y: Any, reg: float = 0.0) -> Hessia
     """
     W, b, X, _, reg = check_problem(W, b, X, y, reg)
     return HessianOperator(W, b, X, reg)
+
+
+def linear_hessian(params: dict[str, np.ndarray], X: Any, y: Any, reg: float = 0.0) -> Any:
+    r"""The Hessian at ``params = {"W": (D, C), "b": (C,)}`` as ``vector -> product`` (dicts).
+
+    .. math::
+        (V_W, V_b) \mapsto \Big(\tfrac1N X^\top R + \lambda V_W,\ \tfrac1N \textstyle\sum_n R_n\Big)
+
+    The params-dict form the Newton solvers of :func:`softmax_ref.training.train`
+    take: one :func:`hessian_operator` per point (probabilities computed once),
+    applied to each vector ``{"W": (D, C), "b": (C,)}`` the solver asks about.
+
+    Example:
+        >>> import numpy as np
+        >>> H = linear_hessian({"W": np.zeros((1, 2)), "b": np.zeros(2)}, np.ones((1, 1)),
+        ...                    np.array([0]), 0.1)
+        >>> H({"W": np.array([[1.0, 0.0]]), "b": np.zeros(2)})
+        {'W': array([[ 0.35, -0.25]]), 'b': array([ 0.25, -0.25])}
+    """
+    op = hessian_operator(params["W"], params["b"], X, y, reg)
+
+    def product(vector: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        HW, Hb = op(vector["W"], vector["b"])
+        return {"W": HW, "b": Hb}
+
+    return product
