@@ -88,27 +88,36 @@ def _problem_and_direction(
 
 
 def _probabilities(Xb: np.ndarray, W: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``P = softmax(X_b W + b)`` (B, C) and each row's top class (B,)."""
-    F = Xb @ W
-    F += b
-    top = np.argmax(F, axis=1)
-    F -= F[np.arange(F.shape[0]), top][:, None]
+    """``P^T = softmax(X_b W + b)^T`` class-major (C, B), and where each sample's top score is.
+
+    Class-major as in softmax_ref/_kernels.py: the reductions over classes run
+    over contiguous rows of length B, and the GEMMs take the orientation
+    OpenBLAS is fastest at for these skinny shapes. The second array (C, B) is
+    True at each sample's largest score(s).
+    """
+    F = W.T @ Xb.T
+    F += b[:, None]
+    m = np.max(F, axis=0)
+    top = F == m
+    F -= m
     np.exp(F, out=F)
-    F /= F.sum(axis=1, keepdims=True)
+    F /= np.add.reduce(F, axis=0)
     return F, top
 
 
-def _residual(P: np.ndarray, top: np.ndarray, Xb: np.ndarray, V_W: np.ndarray, V_b: np.ndarray):
-    """``R = (diag(p_n) - p_n p_n^T) s_n`` for every row of the block, (B, C)."""
-    S = Xb @ V_W
-    S += V_b
+def _residual(
+    P: np.ndarray, top: np.ndarray, Xb: np.ndarray, V_W: np.ndarray, V_b: np.ndarray
+) -> np.ndarray:
+    """``R^T``, class-major (C, B): ``R_n = (diag(p_n) - p_n p_n^T) s_n`` for each sample."""
+    S = V_W.T @ Xb.T
+    S += V_b[:, None]
     # R_n = p_n * (s_n - <p_n, s_n>) is unchanged by adding a constant to s_n; taking
-    # s_n's entry at the top class off first makes the dominant term of <p_n, s_n>
-    # zero, and a direction that adds one value to every class's score gives R = 0
-    # exactly (the null space of the Hessian).
-    S -= S[np.arange(S.shape[0]), top][:, None]
-    mean = np.einsum("ij,ij->i", P, S)
-    S -= mean[:, None]
+    # s_n's entry at the top class (the largest such, for tied classes) off first
+    # makes the dominant term of <p_n, s_n> zero, and a direction that adds one value
+    # to every class's score gives R = 0 exactly (the null space of the Hessian).
+    S -= np.max(np.where(top, S, -np.inf), axis=0)
+    mean = np.add.reduce(P * S, axis=0)
+    S -= mean
     S *= P
     return S
 
@@ -133,21 +142,24 @@ class _Accumulator:
             yield j, slice(j * B, min((j + 1) * B, self.n_rows))
 
     def run(self, residual_of_block: Callable[[int, slice], tuple[np.ndarray, np.ndarray]]):
-        """Sum ``X_b^T R_b`` and ``R_b``'s rows over every block; returns both sums."""
+        """Sum ``R_b^T X_b`` (C, D) and ``R_b``'s columns over every block; returns both sums."""
 
         def lane_sum(lane: int) -> tuple[np.ndarray, np.ndarray]:
-            GX = np.zeros(self.shape, dtype=self.dtype)
+            GX = np.zeros(self.shape[::-1], dtype=self.dtype)
             col = np.zeros(self.shape[1], dtype=np.float64)
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 for j, rows in self.blocks(lane):
-                    Xb, R = residual_of_block(j, rows)
-                    GX += Xb.T @ R
-                    col += R.sum(axis=0, dtype=np.float64)
+                    Xb, RT = residual_of_block(j, rows)
+                    GX += RT @ Xb
+                    col += RT.sum(axis=1, dtype=np.float64)
             return GX, col
 
-        if self.n_lanes == 1:
-            return lane_sum(0)
+        # NumPy's BLAS held at one thread: measured on a loaded 2-core machine, a
+        # threaded (D, B) x (B, C) GEMM of one block waited ~100x longer on its
+        # barrier than it computed; the lanes supply the parallelism.
         with single_threaded_blas:
+            if self.n_lanes == 1:
+                return lane_sum(0)
             futures = [_pool(self.n_lanes).submit(lane_sum, k) for k in range(self.n_lanes)]
             wait(futures)
             parts = [f.result() for f in futures]
@@ -163,7 +175,7 @@ def _finish(
     GX: np.ndarray, col: np.ndarray, n: int, reg: float, V_W: np.ndarray, dtype: np.dtype
 ) -> tuple[np.ndarray, np.ndarray]:
     with np.errstate(over="ignore", invalid="ignore"):
-        HV_W = (GX / n + reg * V_W).astype(dtype, copy=False)
+        HV_W = (GX.T / n + reg * V_W).astype(dtype, copy=False)
         HV_b = (col / n).astype(dtype, copy=False)
     return HV_W, HV_b
 
