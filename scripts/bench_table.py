@@ -415,6 +415,7 @@ def render(path: Path, out: Path, plot_path: Path, sidebyside: Path | None = Non
         "",
     ]
     lines.append(DESIGN)
+    lines.append(HVP)
     lines.append(WORKFLOW)
     # The plot shows the side-by-side ratios when there are any: the ones to trust.
     plot_rows = sidebyside_rows(sidebyside) if sidebyside is not None else rows
@@ -423,6 +424,21 @@ def render(path: Path, out: Path, plot_path: Path, sidebyside: Path | None = Non
     text = "\n".join(lines)
     out.write_text(text)
     return text
+
+
+HVP = """## Hessian-vector products beside the gradient
+
+`softmax_ref.hvp` (one product from scratch), one product of
+`hessian_operator` at a point already set up (what each inner conjugate-gradient
+step of `newton-cg` costs), JAX's `jit(jvp(grad))` and scikit-learn's
+`LinearModelLoss.gradient_hessian_product` product at a point set up before
+timing, each divided by `loss_and_grad`'s time in the same round
+(`scripts/hvp_ratios.py`, which writes the table below; the suite
+`benchmarks/test_bench_hvp.py` times the same implementations, checked
+against `softmax_ref.hvp` first). The derivation: [Part 3](hessian.md).
+
+--8<-- "benchmarks/hvp_ratios.md"
+"""
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -43,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dtypes", default="float64")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--rows", type=int, default=None, help="cap on N (a shared machine)")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "hvp_ratios.md")
     args = parser.parse_args(argv)
 
     import conftest
@@ -57,10 +58,11 @@ def main(argv: list[str] | None = None) -> int:
         "jax-jvp-grad": impls.jax_jvp_grad,
         "sklearn-hessp": impls.sklearn_hessp,
     }
-    print(
-        "| size | dtype | N x D x C | " + " | ".join(NAMES[1:]) + " | loss_and_grad (ms) | load |"
-    )
-    print("|---" * (len(NAMES) + 4) + "|")
+    lines = [
+        "| size | dtype | N x D x C | " + " | ".join(NAMES[1:]) + " | loss_and_grad (ms) | load |",
+        "|---" * (len(NAMES) + 4) + "|",
+    ]
+    print("\n".join(lines), flush=True)
     for dtype in args.dtypes.split(","):
         for size in args.sizes.split(","):
             n, d, c = conftest.SIZES[size]
@@ -77,12 +79,13 @@ def main(argv: list[str] | None = None) -> int:
             med = {name: statistics.median(t) for name, t in times.items()}
             ratios = " | ".join(f"{med[k] / med['loss_and_grad']:.2f}" for k in NAMES[1:])
             shape = "x".join(map(str, p.shape))
-            print(
+            lines.append(
                 f"| {size} | {dtype} | {shape} | {ratios} | "
-                f"{1e3 * med['loss_and_grad']:.3g} | {load:.1f} |",
-                flush=True,
+                f"{1e3 * med['loss_and_grad']:.3g} | {load:.1f} |"
             )
+            print(lines[-1], flush=True)
             del p, calls
+    args.out.write_text("\n".join(lines) + "\n")
     return 0
 
 
