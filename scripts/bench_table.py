@@ -438,6 +438,11 @@ timing, each divided by `loss_and_grad`'s time in the same round
 against `softmax_ref.hvp` first). The derivation: [Part 3](hessian.md).
 
 --8<-- "benchmarks/hvp_ratios.md"
+
+N is capped at 4900 rows where the table says so (`--rows 4900`, run on the
+shared 2-core machine, load average in the last column); at such loads a
+threaded BLAS call can wait far longer than it computes, so single ratios
+(the tall size's, above all) move by several times between runs.
 """
 
 
