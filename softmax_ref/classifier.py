@@ -14,7 +14,8 @@ on the Hessian-vector product of :mod:`softmax_ref.hessian`), ``gd``, ``sgd``,
 machinery it shares with the two-layer network is
 :class:`softmax_ref.estimator.BaseGradientClassifier`; the post's ``Softmax`` API
 is :mod:`softmax_ref.post` (NumPy only). Both, and the errors the estimators
-raise, are importable from here too. """
+raise, are importable from here too.
+"""
 
 from __future__ import annotations
 
