@@ -631,6 +631,7 @@ def render(
             memory, memory_plot or out.parent / "benchmark-memory.png", out.parent
         )
     lines.append(DESIGN)
+    lines.append(HVP)
     lines.append(WORKFLOW)
     # The plot shows the side-by-side ratios when there are any: the ones to trust.
     plot_rows = sidebyside_rows(sidebyside) if sidebyside is not None else rows
@@ -639,6 +640,26 @@ def render(
     text = "\n".join(lines)
     out.write_text(text)
     return text
+
+
+HVP = """## Hessian-vector products beside the gradient
+
+`softmax_ref.hvp` (one product from scratch), one product of
+`hessian_operator` at a point already set up (what each inner conjugate-gradient
+step of `newton-cg` costs), JAX's `jit(jvp(grad))` and scikit-learn's
+`LinearModelLoss.gradient_hessian_product` product at a point set up before
+timing, each divided by `loss_and_grad`'s time in the same round
+(`scripts/hvp_ratios.py`, which writes the table below; the suite
+`benchmarks/test_bench_hvp.py` times the same implementations, checked
+against `softmax_ref.hvp` first). The derivation: [Part 3](hessian.md).
+
+--8<-- "benchmarks/hvp_ratios.md"
+
+N is capped at 4900 rows where the table says so (`--rows 4900`, run on the
+shared 2-core machine, load average in the last column); at such loads a
+threaded BLAS call can wait far longer than it computes, so single ratios
+(the tall size's, above all) move by several times between runs.
+"""
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,12 +11,17 @@ Calling convention, one per model family:
   ``(loss, dW, db)`` (:mod:`softmax_ref.loss`, :mod:`softmax_ref.streaming`);
 * the two-layer network's take one ``params`` dict keyed ``W1, b1, W2, b2``,
   ``f(params, X, y, reg)``, and return ``(loss, grads)`` with ``grads`` keyed
-  like ``params`` (:mod:`softmax_ref.two_layer`);
+  like ``params`` (:mod:`softmax_ref.two_layer`, also ``sr.two_layer``);
+* the Hessian-vector products take the direction last, shaped like the
+  parameters: ``hvp(W, b, X, y, reg, V_W, V_b)`` (:mod:`softmax_ref.hessian`)
+  and ``two_layer.hvp(params, X, y, reg, vector)``;
 * the training loop and the estimators' hooks take the dict form for every
   model; :func:`softmax_ref.loss.linear_loss_and_grad` is the linear model in
   that form.
 """
 
+from softmax_ref import two_layer
+from softmax_ref.hessian import hvp
 from softmax_ref.loss import (
     log_softmax,
     loss,
@@ -31,6 +36,7 @@ __all__ = [
     "Softmax",
     "SoftmaxClassifier",
     "TwoLayerClassifier",
+    "hvp",
     "log_softmax",
     "loss",
     "loss_and_grad",
@@ -38,6 +44,7 @@ __all__ = [
     "loss_and_grad_naive",
     "loss_and_grad_streaming",
     "softmax",
+    "two_layer",
 ]
 
 __version__ = "0.1.0"

@@ -8,11 +8,13 @@ It trains through :func:`softmax_ref.training.train` on the analytic core
               + \frac{\lambda}{2}\lVert W\rVert_F^2, \qquad F = XW + b
 
 fit / predict / predict_proba / ..., any labels scikit-learn accepts, solvers
-``lbfgs`` (the exact optimum), ``gd``, ``sgd``, ``momentum``, ``nesterov``,
-``adam``, early stopping, ``save`` / ``load``. The machinery it shares with the
-two-layer network is :class:`softmax_ref.estimator.BaseGradientClassifier`;
-the post's ``Softmax`` API is :mod:`softmax_ref.post` (NumPy only). Both, and
-the errors the estimators raise, are importable from here too.
+``lbfgs`` (the exact optimum), ``newton-cg`` and ``trust-ncg`` (the same optimum,
+on the Hessian-vector product of :mod:`softmax_ref.hessian`), ``gd``, ``sgd``,
+``momentum``, ``nesterov``, ``adam``, early stopping, ``save`` / ``load``. The
+machinery it shares with the two-layer network is
+:class:`softmax_ref.estimator.BaseGradientClassifier`; the post's ``Softmax`` API
+is :mod:`softmax_ref.post` (NumPy only). Both, and the errors the estimators
+raise, are importable from here too.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from softmax_ref._types import Params
 from softmax_ref._validation import check_number
 from softmax_ref.distributed import is_dask_array
 from softmax_ref.estimator import BaseGradientClassifier
+from softmax_ref.hessian import linear_hessian
 from softmax_ref.loss import linear_loss_and_grad
 from softmax_ref.post import Softmax
 from softmax_ref.training import TrainConfig, TrainingDivergedError
@@ -54,7 +57,10 @@ class SoftmaxClassifier(BaseGradientClassifier):
 
     Args:
         reg: :math:`\lambda \ge 0`.
-        solver: ``"lbfgs"``, ``"gd"``, ``"sgd"``, ``"momentum"``, ``"nesterov"`` or ``"adam"``.
+        solver: ``"lbfgs"``, ``"newton-cg"``, ``"trust-ncg"``, ``"gd"``, ``"sgd"``,
+            ``"momentum"``, ``"nesterov"`` or ``"adam"``. The Newton solvers use
+            the exact Hessian-vector product (:func:`softmax_ref.hvp`); ``tol``
+            is SciPy's ``xtol`` for ``newton-cg`` and ``gtol`` for ``trust-ncg``.
         learning_rate: step size of the first-order solvers.
         max_iter: cap on iterations (gd: steps; minibatch solvers: epochs; lbfgs:
             L-BFGS iterations). Always applied.
@@ -168,6 +174,9 @@ class SoftmaxClassifier(BaseGradientClassifier):
 
     def _scores(self, params: Params, X: np.ndarray) -> np.ndarray:
         return X @ params["W"] + params["b"]
+
+    def _hessian(self, params: Params, X: np.ndarray, y: np.ndarray, reg: float) -> Any:
+        return linear_hessian(params, X, y, reg)
 
     @property
     def coef_(self) -> np.ndarray:

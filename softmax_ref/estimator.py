@@ -135,6 +135,16 @@ class BaseGradientClassifier(ClassifierMixin, BaseEstimator):
     def _scores(self, params: Params, X: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
+    def _hessian(self, params: Params, X: np.ndarray, y: np.ndarray, reg: float) -> Any:
+        """The Hessian at ``params`` as ``vector -> product`` (dicts), for the Newton solvers.
+
+        A model without one leaves this as it is; ``newton-cg`` and ``trust-ncg``
+        then raise a ValueError naming the solver.
+        """
+        raise ValueError(
+            f"{type(self).__name__} has no Hessian-vector product; solver={self.solver!r} needs one"
+        )
+
     # --- validation ---------------------------------------------------------------
 
     def _check_hyperparameters(self) -> TrainConfig:
@@ -298,6 +308,7 @@ class BaseGradientClassifier(ClassifierMixin, BaseEstimator):
             rng=shuffle_rng,
             verbose=bool(self.verbose),
             desc=type(self).__name__,
+            hessian=self._hessian,
         )
         self._commit(data, result)
         # After the commit: the fit is complete even when warnings are turned into errors.
@@ -308,7 +319,9 @@ class BaseGradientClassifier(ClassifierMixin, BaseEstimator):
         return float(np.mean(np.argmax(self._scores(params, X), axis=1) == y))
 
     def _warn_if_not_converged(self, result: TrainResult) -> None:
-        if result.converged or (self.solver != "lbfgs" and self.tol is None):
+        if result.converged or (
+            self.solver not in ("lbfgs", "newton-cg", "trust-ncg") and self.tol is None
+        ):
             return
         from sklearn.exceptions import ConvergenceWarning
 

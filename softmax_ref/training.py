@@ -12,12 +12,16 @@ The loop knows nothing of the model. It takes
 and minimises the loss with one of the update rules of :mod:`softmax_ref.optim`
 (``gd``, ``sgd``, ``momentum``, ``nesterov``, ``adam``) or with ``lbfgs``
 (:func:`scipy.optimize.minimize`, method L-BFGS-B, driven by the analytic
-gradient).
+gradient), or with a second-order solver, ``newton-cg`` or ``trust-ncg``
+(:func:`scipy.optimize.minimize` with ``hessp``, driven by the model's
+Hessian-vector product, which the caller passes as ``hessian``).
 
 **Iterations.** For ``gd`` one iteration is one full-batch step. For the
 other first-order solvers it is one epoch: a seeded shuffle of the samples and
 one step per minibatch (``batch_size=None`` means one full batch, so one step).
-For ``lbfgs`` it is one L-BFGS iteration. ``loss_curve`` holds one value per
+For ``lbfgs`` it is one L-BFGS iteration, for ``newton-cg`` and ``trust-ncg``
+one outer Newton iteration (each runs conjugate gradients on Hessian-vector
+products). ``loss_curve`` holds one value per
 iteration: the loss at the parameters the step started from (the mean over an
 epoch's minibatches, weighted by batch size).
 
@@ -25,12 +29,14 @@ epoch's minibatches, weighted by batch size).
 run stops when the training loss has not fallen below its best by more than
 ``tol`` for ``n_iter_no_change`` iterations in a row (scikit-learn's
 ``MLPClassifier`` rule); for ``lbfgs``, ``tol`` is the projected-gradient
-tolerance ``gtol``. With validation data, the run stops after ``patience``
-iterations in a row without a *strictly* better validation score (the blog
-post's rule) and, with ``restore_best_weights``, returns a **copy** of the best
-parameters seen. The blog post kept a reference to arrays that its update then
-changed in place, so it returned the last weights instead; the update rules here
-also work in place, which is why :func:`_snapshot` copies.
+tolerance ``gtol``; for ``trust-ncg`` the gradient-norm tolerance ``gtol``; for
+``newton-cg`` SciPy's ``xtol`` (the mean size of the last Newton step). With
+validation data, the run stops after ``patience`` iterations in a row without a
+*strictly* better validation score (the blog post's rule) and, with
+``restore_best_weights``, returns a **copy** of the best parameters seen. The blog
+post kept a reference to arrays that its update then changed in place, so it
+returned the last weights instead; the update rules here also work in place, which
+is why :func:`_snapshot` copies.
 
 **Hyperparameters.** :class:`TrainConfig` states every rule once;
 :func:`train` builds one from its arguments, the estimators and ``Softmax``
@@ -52,6 +58,7 @@ from typing import Any
 import numpy as np
 
 from softmax_ref._lbfgs import minimize_lbfgs
+from softmax_ref._newton import NEWTON_METHODS, Hessian, minimize_newton
 from softmax_ref._types import LossAndGrad, Params, Score
 from softmax_ref._validation import check_bool, check_int, check_number, check_reg
 from softmax_ref.optim import OPTIMIZERS, make_optimizer
@@ -67,8 +74,10 @@ __all__ = [
     "train",
 ]
 
-SOLVERS = (*OPTIMIZERS, "lbfgs")
+SOLVERS = (*OPTIMIZERS, "lbfgs", *NEWTON_METHODS)
 """Every solver :func:`train` accepts."""
+
+_TO_THE_OPTIMUM = ("lbfgs", *NEWTON_METHODS)
 
 _FIRST_ORDER = "gd, sgd, momentum, nesterov, adam"
 
@@ -146,10 +155,10 @@ class TrainConfig:
                 f"got {self.batch_size!r}. Use solver='sgd', 'momentum', 'nesterov' or 'adam' "
                 "for minibatches"
             )
-        if checked["early_stopping"] and self.solver == "lbfgs":
+        if checked["early_stopping"] and self.solver in _TO_THE_OPTIMUM:
             raise ValueError(
                 f"early stopping needs a first-order solver ({_FIRST_ORDER}); "
-                "solver='lbfgs' minimises to the optimum"
+                f"solver={self.solver!r} minimises to the optimum"
             )
         for name, value in checked.items():
             # The dataclass is frozen; this is its constructor storing the normalised values.
@@ -253,7 +262,7 @@ def _check_params(params: Any) -> Params:
 def _diverged(
     iteration: int, solver: str, learning_rate: float, what: str, cause: Exception | None = None
 ) -> TrainingDivergedError:
-    if solver == "lbfgs":
+    if solver in _TO_THE_OPTIMUM:
         hint = "increase reg or rescale the features"
     else:
         hint = f"try a smaller learning_rate, e.g. {learning_rate / 10:g} (now {learning_rate:g})"
@@ -367,6 +376,7 @@ def train(
     rng: np.random.Generator | None = None,
     verbose: bool = False,
     desc: str = "training",
+    hessian: Hessian | None = None,
 ) -> TrainResult:
     r"""Minimise ``loss_and_grad`` over ``params``; see the module docstring for the rules.
 
@@ -395,6 +405,10 @@ def train(
             ``np.random.default_rng(0)`` (no hidden global state).
         verbose: show a tqdm progress bar with the current loss.
         desc: the progress bar's label.
+        hessian: for ``newton-cg`` and ``trust-ncg``, ``hessian(params, X, y, reg)``
+            returns the Hessian (or a positive semi-definite stand-in such as
+            Gauss-Newton) at ``params`` as a function ``vector -> product``, both
+            dicts keyed like ``params``.
 
     Returns:
         A :class:`TrainResult`.
@@ -443,6 +457,7 @@ def train(
         rng=rng,
         verbose=verbose,
         desc=desc,
+        hessian=hessian,
     )
 
 
@@ -459,6 +474,7 @@ def run_training(
     rng: np.random.Generator | None = None,
     verbose: bool = False,
     desc: str = "training",
+    hessian: Any = None,
 ) -> TrainResult:
     r"""Minimise ``loss_and_grad`` over ``params`` with the hyperparameters of ``config``.
 
@@ -496,6 +512,13 @@ def run_training(
         rng = np.random.default_rng(0)
     if solver == "lbfgs":
         return _train_lbfgs(loss_and_grad, current, X, y, config, verbose, desc)
+    if solver in NEWTON_METHODS:
+        if hessian is None:
+            raise ValueError(
+                f"solver={solver!r} needs the model's Hessian-vector product: pass "
+                "hessian=(params, X, y, reg) -> (vector -> product)"
+            )
+        return _train_newton(loss_and_grad, hessian, current, X, y, config, verbose, desc)
     rule = make_optimizer(
         solver,
         learning_rate,
@@ -604,4 +627,44 @@ def _train_lbfgs(
         converged=out.converged,
         stop_reason=out.message,
         extra={"n_function_evals": out.n_evals, "final_loss": out.final_loss},
+    )
+
+
+def _train_newton(
+    loss_and_grad: LossAndGrad,
+    hessian: Any,
+    params: Params,
+    X: np.ndarray,
+    y: np.ndarray,
+    config: TrainConfig,
+    verbose: bool,
+    desc: str,
+) -> TrainResult:
+    """Newton-CG or trust-ncg (softmax_ref/_newton.py) with this loop's NaN guard."""
+    progress = _Progress(verbose, config.max_iter, desc)
+    solver = config.solver
+
+    def evaluate(p: Params, iteration: int, first: bool) -> tuple[float, Params]:
+        return _evaluate(loss_and_grad, p, X, y, config.reg, iteration, solver, 0.0, first)
+
+    def at(p: Params) -> Any:
+        return hessian(p, X, y, config.reg)
+
+    try:
+        out, n_products = minimize_newton(
+            solver, evaluate, at, params, config.max_iter, config.tol, progress.update
+        )
+    finally:
+        progress.close()
+    return TrainResult(
+        params=out.params,
+        n_iter=out.n_iter,
+        loss_curve=out.loss_curve,
+        converged=out.converged,
+        stop_reason=out.message,
+        extra={
+            "n_function_evals": out.n_evals,
+            "n_hessian_products": n_products,
+            "final_loss": out.final_loss,
+        },
     )

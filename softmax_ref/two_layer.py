@@ -30,12 +30,23 @@ import numpy as np
 
 from softmax_ref._validation import (
     TWO_LAYER_KEYS,
+    as_float_array,
     check_int,
     check_two_layer_problem,
     raise_if_nonfinite,
 )
+from softmax_ref.loss import softmax
 
-__all__ = ["init_params", "loss_and_grad", "loss_and_grad_naive", "scores"]
+__all__ = [
+    "gnvp",
+    "gnvp_naive",
+    "hvp",
+    "hvp_naive",
+    "init_params",
+    "loss_and_grad",
+    "loss_and_grad_naive",
+    "scores",
+]
 
 
 def init_params(
@@ -333,3 +344,287 @@ def loss_and_grad_naive(
     if not _all_finite(out, z_all, *grads.values(), params["W2"], params["b2"]):
         _raise_nonfinite(X, params)
     return out, grads
+
+
+# --- second order: Hessian- and Gauss-Newton-vector products ------------------------
+#
+# Pearlmutter's R-operator, R{g} = d/dt g(params + t V) at t = 0, applied to every
+# line of the forward and backward passes above (docs/hessian.md derives each step).
+# Off the ReLU kinks the mask 1[Z > 0] is locally constant, so R{mask} = 0; the
+# products between layers (a change of W2 meets dF, a change of the hidden layer
+# meets dF through W2) are what separates the Hessian from Gauss-Newton.
+
+
+def _check_vector(params: dict[str, np.ndarray], vector: Any) -> dict[str, np.ndarray]:
+    """A direction keyed and shaped like ``params``, real and finite; its name is ``vector``."""
+    if not isinstance(vector, dict):
+        raise TypeError(
+            f"vector must be a dict with keys {', '.join(TWO_LAYER_KEYS)} like params; "
+            f"got {type(vector).__name__}"
+        )
+    missing = [k for k in TWO_LAYER_KEYS if k not in vector]
+    extra = sorted(str(k) for k in vector if k not in TWO_LAYER_KEYS)
+    if missing or extra:
+        raise ValueError(
+            f"vector must have exactly the keys {', '.join(TWO_LAYER_KEYS)}; "
+            f"missing {missing}, unexpected {extra}"
+        )
+    out = {}
+    for k in TWO_LAYER_KEYS:
+        v = as_float_array(f"vector[{k!r}]", vector[k], params[k].ndim)
+        if v.shape != params[k].shape:
+            raise ValueError(
+                f"vector[{k!r}] must have the shape of params[{k!r}], {params[k].shape}; "
+                f"got an array of shape {v.shape} and dtype {v.dtype}"
+            )
+        if not np.isfinite(v).all():
+            bad = tuple(int(i) for i in np.argwhere(~np.isfinite(v))[0])
+            raise ValueError(f"vector[{k!r}] must be finite; got {v[bad]} at index {bad}")
+        out[k] = v
+    return out
+
+
+def _second_order_problem(
+    params: Any, X: Any, y: Any, reg: Any, vector: Any
+) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, float, dict[str, np.ndarray]]:
+    params, X, labels, reg = check_two_layer_problem(params, X, y, reg)
+    assert labels is not None  # y was given, so it was checked
+    vec = _check_vector(params, vector)
+    dtype = X.dtype if all(v.dtype == X.dtype for v in vec.values()) else np.dtype(np.float64)
+    return (
+        {k: a.astype(dtype, copy=False) for k, a in params.items()},
+        X.astype(dtype, copy=False),
+        labels,
+        reg,
+        {k: v.astype(dtype, copy=False) for k, v in vec.items()},
+    )
+
+
+def _softmax_jvp(P: np.ndarray, top: np.ndarray, RF: np.ndarray) -> np.ndarray:
+    """``(diag(p_n) - p_n p_n^T) r_n`` for every row: the change of P along RF."""
+    rows = np.arange(RF.shape[0])
+    # Unchanged by a constant added to r_n; removing r_n at the top class first keeps
+    # the dominant term of <p_n, r_n> exact (see softmax_ref/hessian.py).
+    S = RF - RF[rows, top][:, None]
+    S -= np.einsum("ij,ij->i", P, S)[:, None]
+    S *= P
+    return S
+
+
+def _second_order(
+    params: Any, X: Any, y: Any, reg: Any, vector: Any, *, exact: bool
+) -> dict[str, np.ndarray]:
+    params, X, labels, reg, V = _second_order_problem(params, X, y, reg, vector)
+    W1, b1, W2, b2 = (params[k] for k in TWO_LAYER_KEYS)
+    V1, v1, V2, v2 = (V[k] for k in TWO_LAYER_KEYS)
+    n = X.shape[0]
+    rows = np.arange(n)
+    with np.errstate(over="ignore", invalid="ignore"):
+        # ---- forward and its R-operator (steps R1-R4 of the docs) ----
+        Z = X @ W1 + b1
+        mask = Z > 0  # relu'(Z), with relu'(0) := 0 as in the gradient
+        H = np.where(mask, Z, 0)
+        F = H @ W2 + b2
+        P = softmax(F)
+        top = np.argmax(F, axis=1)
+        RZ = X @ V1 + v1  # R1: R{Z} = X V1 + v1
+        RH = np.where(mask, RZ, 0)  # R2: R{H} = R{Z} * 1[Z > 0]
+        RF = RH @ W2 + H @ V2 + v2  # R3: R{F} = R{H} W2 + H V2 + v2
+        RdF = _softmax_jvp(P, top, RF) / n  # R4: R{dF} = (diag(p) - p p^T) R{F}_n / N
+        # ---- backward and its R-operator (steps R5-R9) ----
+        out_W2 = H.T @ RdF + reg * V2  # R5: R{dW2} = H^T R{dF} [+ R{H}^T dF] + reg V2
+        out_b2 = RdF.sum(axis=0)  # R6: R{db2} = sum_n R{dF}_n
+        RdH = RdF @ W2.T  # R7: R{dH} = R{dF} W2^T [+ dF V2^T]
+        if exact:
+            dF = P.copy()
+            dF[rows, labels] -= 1
+            dF /= n
+            out_W2 += RH.T @ dF  # the product of a change of H with dF
+            RdH += dF @ V2.T  # the product of dF with a change of W2
+        RdZ = np.where(mask, RdH, 0)  # R8: R{dZ} = R{dH} * 1[Z > 0]  (R{mask} = 0)
+        out_W1 = X.T @ RdZ + reg * V1  # R9: R{dW1} = X^T R{dZ} + reg V1
+        out_b1 = RdZ.sum(axis=0)  #     R{db1} = sum_n R{dZ}_n
+    out = {"W1": out_W1, "b1": out_b1, "W2": out_W2, "b2": out_b2}
+    if not _all_finite(Z, F, *out.values()):
+        _raise_nonfinite(X, params)
+    return out
+
+
+def hvp(params: Any, X: Any, y: Any, reg: float, vector: Any) -> dict[str, np.ndarray]:
+    r"""The exact Hessian of the loss times a direction, by the R-operator (Pearlmutter).
+
+    With :math:`V = (V_1, v_1, V_2, v_2)` keyed like ``params``,
+    :math:`m = \mathbb 1[Z > 0]` and :math:`dF = (P - Y)/N` from
+    :func:`loss_and_grad`:
+
+    .. math::
+        &R_Z = X V_1 + v_1, \quad R_H = m \odot R_Z, \quad
+        R_F = R_H W_2 + H V_2 + v_2, \\
+        &R_{dF} = \tfrac1N \big(\operatorname{diag}(p_n) - p_n p_n^\top\big) (R_F)_n, \\
+        &H[V]_{W_2} = H^\top R_{dF} + R_H^\top dF + \lambda V_2, \quad
+        H[V]_{b_2} = \textstyle\sum_n (R_{dF})_n, \\
+        &R_{dZ} = m \odot \big(R_{dF} W_2^\top + dF\, V_2^\top\big), \quad
+        H[V]_{W_1} = X^\top R_{dZ} + \lambda V_1, \quad
+        H[V]_{b_1} = \textstyle\sum_n (R_{dZ})_n.
+
+    Off the kinks (no :math:`Z_{nj} = 0`) this is the exact Hessian product;
+    the ReLU's second derivative is 0 there, but the cross-layer terms
+    :math:`R_H^\top dF` and :math:`dF\, V_2^\top` are not, and they make the
+    Hessian indefinite in general. :func:`gnvp` drops exactly those two.
+
+    Args:
+        params: ``W1`` (D, H), ``b1`` (H,), ``W2`` (H, C), ``b2`` (C,).
+        X: ``(N, D)``; y: ``(N,)`` in ``[0, C)``; reg: :math:`\lambda \ge 0`.
+        vector: the direction, a dict keyed and shaped like ``params``.
+
+    Returns:
+        A new dict keyed and shaped like ``params``: float32 when X, every
+        parameter and every direction are float32, float64 otherwise.
+
+    Raises:
+        TypeError, ValueError: as :func:`loss_and_grad`, and for a direction
+            with missing keys, a wrong shape or dtype, or a NaN, naming
+            ``vector['W1']`` etc.
+
+    Example:
+        With ``W2 = 0`` every class is equally likely and no second derivative
+        reaches the first layer through ``W2``; only the cross term
+        :math:`dF\, V_2^\top` does:
+
+        >>> p = {"W1": np.array([[1.0]]), "b1": np.zeros(1), "W2": np.zeros((1, 2)),
+        ...      "b2": np.zeros(2)}
+        >>> v = {"W1": np.zeros((1, 1)), "b1": np.zeros(1), "W2": np.array([[1.0, 0.0]]),
+        ...      "b2": np.zeros(2)}
+        >>> Hv = hvp(p, np.array([[2.0]]), np.array([0]), 0.0, v)
+        >>> Hv["W2"], Hv["W1"]    # H^T R_dF with R_F = (2, 0); dF V2^T = -1/2, times x = 2
+        (array([[ 1., -1.]]), array([[-1.]]))
+    """
+    return _second_order(params, X, y, reg, vector, exact=True)
+
+
+def gnvp(params: Any, X: Any, y: Any, reg: float, vector: Any) -> dict[str, np.ndarray]:
+    r"""The Gauss-Newton matrix times a direction: :math:`J^\top H_\text{loss} J\, V + \lambda V_W`.
+
+    :math:`J` is the Jacobian of the scores :math:`F` in the parameters and
+    :math:`H_\text{loss}` the block diagonal of
+    :math:`\frac1N(\operatorname{diag}(p_n) - p_n p_n^\top)`: the steps of
+    :func:`hvp` without the two products of :math:`dF` with the direction
+    (:math:`R_H^\top dF` and :math:`dF\, V_2^\top`), i.e. the forward R-pass
+    :math:`R_F = J V` followed by the ordinary backward pass applied to
+    :math:`R_{dF}`, plus the penalty's :math:`\lambda V_1, \lambda V_2`. It is
+    symmetric positive semi-definite, which is what a Newton-type solver on a
+    network needs.
+
+    Args and returns: as :func:`hvp`: ``params`` and ``vector`` keyed ``W1``
+    (D, H), ``b1`` (H,), ``W2`` (H, C), ``b2`` (C,); X ``(N, D)``; y ``(N,)``.
+
+    Example:
+        >>> p = {"W1": np.array([[1.0]]), "b1": np.zeros(1), "W2": np.zeros((1, 2)),
+        ...      "b2": np.zeros(2)}
+        >>> v = {"W1": np.zeros((1, 1)), "b1": np.zeros(1), "W2": np.array([[1.0, 0.0]]),
+        ...      "b2": np.zeros(2)}
+        >>> Gv = gnvp(p, np.array([[2.0]]), np.array([0]), 0.0, v)
+        >>> Gv["W2"], Gv["W1"]    # the cross term of hvp is gone from W1
+        (array([[ 1., -1.]]), array([[0.]]))
+    """
+    return _second_order(params, X, y, reg, vector, exact=False)
+
+
+def _second_order_naive(
+    params: Any, X: Any, y: Any, reg: Any, vector: Any, *, exact: bool
+) -> dict[str, np.ndarray]:
+    params, X, labels, reg, V = _second_order_problem(params, X, y, reg, vector)
+    W1, b1, W2, b2 = (params[k].astype(np.float64) for k in TWO_LAYER_KEYS)
+    V1, v1, V2, v2 = (V[k].astype(np.float64) for k in TWO_LAYER_KEYS)
+    X64 = X.astype(np.float64)
+    n_samples = X.shape[0]
+    n_hidden, n_classes = W2.shape
+    out = {k: np.zeros_like(a) for k, a in zip(TWO_LAYER_KEYS, (W1, b1, W2, b2), strict=True)}
+    with np.errstate(over="ignore", invalid="ignore"):
+        for n in range(n_samples):
+            x = X64[n]
+            z = np.array([x @ W1[:, j] + b1[j] for j in range(n_hidden)])
+            h = np.array([z[j] if z[j] > 0 else 0.0 for j in range(n_hidden)])
+            f = np.array([h @ W2[:, i] + b2[i] for i in range(n_classes)])
+            e = np.exp(f - f.max())
+            p = e / e.sum()
+            df = p.copy()
+            df[labels[n]] -= 1.0  # dL_n/df, the gradient's case split
+            # Directional changes, unit by unit and class by class.
+            rz = np.array([x @ V1[:, j] + v1[j] for j in range(n_hidden)])
+            rh = np.array([rz[j] if z[j] > 0 else 0.0 for j in range(n_hidden)])
+            rf = np.array([rh @ W2[:, i] + h @ V2[:, i] + v2[i] for i in range(n_classes)])
+            # d^2 L_n / df_i df_j: p_i (1 - p_i) on the diagonal, -p_i p_j off it.
+            block = np.array(
+                [
+                    [p[i] * (1.0 - p[i]) if i == j else -p[i] * p[j] for j in range(n_classes)]
+                    for i in range(n_classes)
+                ]
+            )
+            rdf = block @ rf
+            for i in range(n_classes):
+                out["W2"][:, i] += h * rdf[i] + (rh * df[i] if exact else 0.0)
+                out["b2"][i] += rdf[i]
+            for j in range(n_hidden):
+                if z[j] <= 0:
+                    continue  # the ReLU passes nothing back, and its R{mask} is 0
+                rdh_j = sum(rdf[i] * W2[j, i] for i in range(n_classes))
+                if exact:
+                    rdh_j += sum(df[i] * V2[j, i] for i in range(n_classes))
+                out["W1"][:, j] += x * rdh_j
+                out["b1"][j] += rdh_j
+        for g in out.values():
+            g /= n_samples
+        out["W1"] += reg * V1
+        out["W2"] += reg * V2
+    result = {k: v.astype(X.dtype) for k, v in out.items()}
+    if not _all_finite(*result.values()):
+        _raise_nonfinite(X, params)
+    return result
+
+
+def hvp_naive(params: Any, X: Any, y: Any, reg: float, vector: Any) -> dict[str, np.ndarray]:
+    r""":func:`hvp` one sample, one unit, one class at a time: the derivation as loops.
+
+    For sample :math:`x_n`: :math:`r_z = x_n V_1 + v_1`, :math:`r_h = m \odot r_z`,
+    :math:`r_f = r_h W_2 + h V_2 + v_2`, then with the case split
+    :math:`\partial^2 L_n / \partial f_i \partial f_j = p_i(\delta_{ij} - p_j)`,
+    :math:`r_{df} = (\partial^2 L_n / \partial f^2)\, r_f`, and for each unit
+    :math:`j` with :math:`z_j > 0`:
+    :math:`r_{dh,j} = \sum_i r_{df,i} W_{2,ji} + \sum_i df_i V_{2,ji}`.
+    Sums in float64; the mean over samples and :math:`\lambda V` at the end.
+
+    Args and returns: as :func:`hvp`: ``params``/``vector`` keyed ``W1`` (D, H),
+    ``b1`` (H,), ``W2`` (H, C), ``b2`` (C,); X ``(N, D)``; y ``(N,)``.
+
+    Example:
+        >>> p = {"W1": np.array([[1.0]]), "b1": np.zeros(1), "W2": np.zeros((1, 2)),
+        ...      "b2": np.zeros(2)}
+        >>> v = {"W1": np.zeros((1, 1)), "b1": np.zeros(1), "W2": np.array([[1.0, 0.0]]),
+        ...      "b2": np.zeros(2)}
+        >>> hvp_naive(p, np.array([[2.0]]), np.array([0]), 0.0, v)["W1"]
+        array([[-1.]])
+    """
+    return _second_order_naive(params, X, y, reg, vector, exact=True)
+
+
+def gnvp_naive(params: Any, X: Any, y: Any, reg: float, vector: Any) -> dict[str, np.ndarray]:
+    r""":func:`gnvp` one sample, one unit, one class at a time (:func:`hvp_naive` without its
+    products of :math:`df` with the direction).
+
+    .. math::
+        G[V] = \frac1N \sum_n J_n^\top \big(\operatorname{diag}(p_n) - p_n p_n^\top\big)
+               J_n V + \lambda (V_1, 0, V_2, 0)
+
+    Args and returns: as :func:`hvp`: ``params``/``vector`` keyed ``W1`` (D, H),
+    ``b1`` (H,), ``W2`` (H, C), ``b2`` (C,); X ``(N, D)``; y ``(N,)``.
+
+    Example:
+        >>> p = {"W1": np.array([[1.0]]), "b1": np.zeros(1), "W2": np.zeros((1, 2)),
+        ...      "b2": np.zeros(2)}
+        >>> v = {"W1": np.zeros((1, 1)), "b1": np.zeros(1), "W2": np.array([[1.0, 0.0]]),
+        ...      "b2": np.zeros(2)}
+        >>> gnvp_naive(p, np.array([[2.0]]), np.array([0]), 0.0, v)["W2"]
+        array([[ 1., -1.]])
+    """
+    return _second_order_naive(params, X, y, reg, vector, exact=False)

@@ -53,7 +53,12 @@ class TwoLayerClassifier(BaseGradientClassifier):
             large ``hidden_size`` with a small ``reg`` fits individual training
             points (the blog post's overfitting figure).
         solver: ``"adam"`` (default), ``"lbfgs"``, ``"gd"``, ``"sgd"``,
-            ``"momentum"`` or ``"nesterov"``, as for the linear classifier.
+            ``"momentum"`` or ``"nesterov"``, as for the linear classifier; or
+            ``"newton-cg"`` (on the Gauss-Newton product
+            :func:`softmax_ref.two_layer.gnvp`, positive semi-definite) or
+            ``"trust-ncg"`` (on the exact Hessian product
+            :func:`softmax_ref.two_layer.hvp`, whose negative curvature the trust
+            region handles).
         learning_rate, max_iter, tol, n_iter_no_change, batch_size, momentum,
             beta_1, beta_2, epsilon, early_stopping, validation_fraction,
             patience, restore_best_weights, random_state, verbose: exactly as
@@ -137,3 +142,13 @@ class TwoLayerClassifier(BaseGradientClassifier):
 
     def _scores(self, params: Params, X: np.ndarray) -> np.ndarray:
         return two_layer.scores(params, X)
+
+    def _hessian(self, params: Params, X: np.ndarray, y: np.ndarray, reg: float) -> Any:
+        # Newton-CG needs positive curvature in its inner CG: the Gauss-Newton product
+        # (J^T H_F J, PSD). A trust region handles the exact Hessian's negative curvature.
+        product = two_layer.hvp if self.solver == "trust-ncg" else two_layer.gnvp
+
+        def at(vector: Params) -> Params:
+            return product(params, X, y, reg, vector)
+
+        return at

@@ -52,7 +52,7 @@ def moons(n=200, seed=0):
 
 
 # Per solver: a learning rate and iteration budget that reach the optimum's neighbourhood
-# on the moons (inputs of order 1). lbfgs takes no learning rate.
+# on the moons (inputs of order 1). lbfgs and the Newton solvers take no learning rate.
 SOLVER_SETTINGS = {
     "lbfgs": {"max_iter": 300},
     "gd": {"learning_rate": 0.5, "max_iter": 2000, "tol": None},
@@ -60,6 +60,8 @@ SOLVER_SETTINGS = {
     "momentum": {"learning_rate": 0.1, "max_iter": 600, "tol": None},
     "nesterov": {"learning_rate": 0.1, "max_iter": 600, "tol": None},
     "adam": {"learning_rate": 0.02, "max_iter": 600, "tol": None},
+    "newton-cg": {"max_iter": 100},
+    "trust-ncg": {"max_iter": 100},
 }
 
 
