@@ -67,8 +67,9 @@ def check_against_truth(p: Problem, route: Route) -> None:
     """Loss, dW and db of ``route`` on ``p`` within exact_rtol of the truth, entry by entry.
 
     Scales: the loss is a sum of non-negative terms plus the penalty, so its own
-    size (it stays normal: every label leads by at most 700); dW's entry (d, c) sums X_nd (P - Y)_nc / N (+ reg W_dc), so the sum of
-    those terms' sizes; db likewise. db must also sum to 0 within that rounding.
+    size (it stays normal: every label leads by at most 700); dW's entry (d, c)
+    sums X_nd (P - Y)_nc / N (+ reg W_dc), so the sum of those terms' sizes; db
+    likewise. db must also sum to 0 within that rounding.
     """
     rtol = tolerances_for(p.dtype).exact_rtol
     L, dW, db, logp = softmax_truth(*p.args)
@@ -238,3 +239,18 @@ def test_meta_the_fixed_formulas_pass_the_same_problem() -> None:
     # fail the formulas, not the mutants' plumbing.
     mutant = _textbook(loss_log1p=True, grad_direct=True)
     check_against_truth(GAP_40, mutant)
+
+
+def test_three_way_check_compares_confident_entries_relatively():
+    # Labels ahead by 40 and 30: entries of 4e-18 and 9e-14, once hidden under an
+    # absolute floor of ~1e-12; the oracle (log1p) and the check now resolve them.
+    from verification.models import check_softmax
+
+    # Scores [40, 0, 10] and [40, -10, 10]: the runner-up 30 behind in both.
+    W, b = np.array([[0.0, 10.0, 0.0]]), np.array([40.0, 0.0, 10.0])
+    args = (W, b, np.array([[0.0], [-1.0]]), np.array([0, 0]), 0.0)
+    report = check_softmax(*args, analytic=sr.loss_and_grad)
+    assert report.ok, str(report)
+    for loss_log1p, grad_direct in [(False, True), (True, False)]:
+        bad = check_softmax(*args, analytic=_textbook(loss_log1p, grad_direct))
+        assert (bad.ok, bad.blame) == (False, "ANALYTIC"), str(bad)

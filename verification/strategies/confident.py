@@ -37,9 +37,7 @@ _PERTURBATION = 3.0
 
 
 def _grid(low: float, high: float, step: float) -> st.SearchStrategy[float]:
-    return st.integers(int(np.ceil(low / step)), int(np.floor(high / step))).map(
-        lambda k: k * step
-    )
+    return st.integers(int(np.ceil(low / step)), int(np.floor(high / step))).map(lambda k: k * step)
 
 
 @st.composite
