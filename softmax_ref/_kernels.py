@@ -215,7 +215,7 @@ def _block(
         np.add.reduce(shifted_y, dtype=np.float64)
     )
     if grad:
-        # P = exp(F - m) / sum_j exp(F_j - m) off the label; at the label
+        # P - Y: P = exp(F - m) / sum_j exp(F_j - m) off the label; at the label
         # P - 1 = -u / (u + e), the derivation's case i = y_n without its cancellation.
         e_y += 1
         np.reciprocal(e_y, out=m)

@@ -386,12 +386,13 @@ def loss_and_grad_naive(
             s = sum(exps[i] for i in range(n_classes) if i != a)
             # L_n = log sum_j exp(f_j) - f_{y_n} = log1p(s) + (m - f_{y_n}).
             total += np.log1p(s) + (m - scores[y[n]])
+            denom = 1.0 + s  # sum_j exp(f_j - m): exps[a] = 1
             for i in range(n_classes):
-                S_i = exps[i] / (1.0 + s)  # exps[a] = 1: S_a = 1 / (1 + s)
+                S_i = exps[i] / denom
                 if i == y[n]:
                     # case i = y: S_i - 1, which is -s / (1 + s) when i wins (no cancellation)
-                    g = -s / (1.0 + s) if i == a else S_i - 1.0
-                    dW[:, i] += g * x_n
+                    g = -s / denom if i == a else S_i - 1.0
+                    dW[:, i] += g * x_n  # case i = y: (S_i - 1) x
                     db[i] += g
                 else:
                     dW[:, i] += S_i * x_n  # case i != y: S_i x
