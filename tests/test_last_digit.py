@@ -13,6 +13,7 @@ show that the textbook formulas fail the same checks.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -28,6 +29,14 @@ from verification.tolerances import tolerances_for
 from verification.truth import softmax_truth
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
+
+BASE = settings().max_examples
+
+
+def _share(fraction: float) -> settings:
+    """A share of the active profile's max_examples (at least 5), as the property suite."""
+    return settings(max_examples=max(5, math.ceil(fraction * BASE)))
+
 
 Route = Callable[..., tuple[Any, np.ndarray, np.ndarray]]
 
@@ -107,7 +116,7 @@ GAP_40 = Problem(
 
 @pytest.mark.parametrize("route", ROUTES)
 @given(p=confident_problems())
-@settings(max_examples=40)
+@_share(0.4)
 @example(p=GAP_40)
 def test_routes_match_the_truth_float64(route: str, p: Problem) -> None:
     check_against_truth(p, ROUTES[route])
@@ -115,7 +124,7 @@ def test_routes_match_the_truth_float64(route: str, p: Problem) -> None:
 
 @pytest.mark.parametrize("route", ROUTES)
 @given(p=confident_problems(np.float32))
-@settings(max_examples=40)
+@_share(0.4)
 def test_routes_match_the_truth_float32(route: str, p: Problem) -> None:
     check_against_truth(p, ROUTES[route])
 
@@ -137,7 +146,7 @@ def test_two_classes_at_each_gap(gap: float, route: str) -> None:
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @given(data=st.data())
-@settings(max_examples=30)
+@_share(0.3)
 def test_forward_loss_and_log_softmax_match_the_truth(dtype: Any, data: st.DataObject) -> None:
     p = data.draw(confident_problems(dtype))
     rtol = tolerances_for(dtype).exact_rtol
@@ -150,7 +159,7 @@ def test_forward_loss_and_log_softmax_match_the_truth(dtype: Any, data: st.DataO
 
 @pytest.mark.parametrize("naive", [False, True])
 @given(p=confident_problems())
-@settings(max_examples=20)
+@_share(0.2)
 def test_two_layer_output_layer_matches_the_truth(naive: bool, p: Problem) -> None:
     # W1 = I and b1 = 0 make the hidden layer relu(X), so the output layer is the
     # linear model on relu(X): its loss, dW2 and db2 have the linear truth.
