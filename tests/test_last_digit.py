@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 import softmax_ref as sr
 from softmax_ref import two_layer
-from verification.strategies import Problem, confident_problems, find_example
+from verification.strategies import Problem, confident_problems
 from verification.tolerances import tolerances_for
 from verification.truth import softmax_truth
 
@@ -231,8 +231,17 @@ def _textbook(loss_log1p: bool, grad_direct: bool) -> Route:
 )
 def test_meta_textbook_formulas_are_caught(loss_log1p: bool, grad_direct: bool) -> None:
     mutant = _textbook(loss_log1p, grad_direct)
-    # Every label ahead by 40 or more, and no penalty for the loss's error to hide in.
-    p = find_example(confident_problems(), lambda p: p.reg == 0 and _lead(p) >= 40)
+    # Every label ahead by 40 or more (one-hot X: W holds the scores), and no
+    # penalty for the loss's error to hide in.
+    p = Problem(
+        W=np.array([[40.0, 0.0, -3.0], [-50.0, 0.0, -41.5], [1.0, 45.0, -2.0]]),
+        b=np.zeros(3),
+        X=np.eye(3),
+        y=np.array([0, 1, 1]),
+        reg=0.0,
+        family="confident",
+    )
+    assert _lead(p) >= 40
     with pytest.raises(AssertionError, match="error / tolerance"):
         check_against_truth(p, mutant)
     # At gap 5 both formulas keep their digits: the check is not failing everything.

@@ -75,9 +75,11 @@ class Tolerances:
     exact_atol_factor: float
     """Absolute part of the ANALYTIC vs JAX tolerance, in units of ``eps * scale``
     where ``scale`` is the size of the terms that round into that entry (for
-    softmax: the mean over samples of |x| times (1 + 2 max|F|), because an
-    error eps*|F| in a score moves every probability by that relative amount;
-    see verification.compare). Rounding of a sum of terms is bounded by a small
+    softmax: the mean over samples of |x| (1 + 2 max|F|) |P - Y|, because an
+    error eps*|F| in a score moves every probability, and every 1 - p_y, by
+    that relative amount; see verification.models.softmax_scales). Weighting
+    by |P - Y| keeps the floor relative to the entry's own terms: an entry of
+    1e-18 (a label ahead by 40) is not hidden under a floor of 1e-12. Rounding of a sum of terms is bounded by a small
     multiple of eps times the sum of their magnitudes; 64 covers a dot product
     of D terms, exp, a sum over C, a log and a mean over N in either dtype
     (scripts/check_margins.py over 700 problems, ordinary, extreme logits,
