@@ -160,18 +160,6 @@ def _arange(stop: int, step: int) -> np.ndarray:
     return a
 
 
-@functools.cache
-def _run_length(n_classes: int) -> int:
-    """Samples per run such that a product of their row sums (each in [1, C]) fits float64.
-
-    ``C ** k <= max_float64 / C``: one factor C of headroom covers the rounding of
-    the sums and of the product.
-    """
-    if n_classes < 2:
-        return 1 << 30  # every row sum is exactly 1
-    return max(1, int(np.log(np.finfo(np.float64).max) / np.log(n_classes)) - 1)
-
-
 def _block(
     WT: np.ndarray,
     b: np.ndarray,
@@ -188,32 +176,52 @@ def _block(
     ``m``, ``s`` (B,) in W's dtype. Returns ``sum_n [logsumexp(F_n) - F_{n,y_n}]``
     over the block (float64) and, when ``grad``, leaves ``(P - Y)^T`` in ``S``.
     The caller sets np.errstate (overflow is reported through the result).
+
+    Every sample's scores are shifted by their maximum m_n, so the winning term
+    of s_n = sum_j exp(F_nj - m_n) is exactly 1. With u_n = sum_{j != y_n}
+    exp(F_nj - m_n), the sum of the terms off the label:
+
+        loss_n = log1p(u_n + (e_n - 1)) - (F_{n,y_n} - m_n),  e_n = exp(F_{n,y_n} - m_n)
+        (P - Y)_{n,y_n} = -u_n / (u_n + e_n)
+
+    Where the label wins (e_n = 1, the confident and correct case), u_n is the sum
+    over the other classes exactly as it is formed, so a tiny u_n keeps all its
+    digits: log(1 + u_n) would round 1 + u_n first, and 1 / (1 + u_n) - 1 would
+    cancel. Where the label does not win, the loss is at least log 2, so the
+    absolute rounding of u_n + (e_n - 1) costs no relative accuracy, and
+    -u_n / (u_n + e_n) has no cancellation in either case. No argmax is needed.
     """
-    n_classes, nb = S.shape
+    nb = S.shape[1]
     # S = (X_b W + b)^T, class-major: row c holds class c's score for every sample.
     np.matmul(WT, Xb.T, out=S)
     S += b[:, None]
-    # Shift each sample's scores by their max m_n: softmax is unchanged and exp
-    # cannot overflow.
+    # Shift each sample's scores by their max m_n: softmax is unchanged, exp
+    # cannot overflow, and the winning term is exactly exp(0) = 1.
     np.maximum.reduce(S, axis=0, out=m)
     S -= m
     # F_{n,y_n} - m_n, read before S is overwritten: entry (y_n, n) of S.
     at_label = yb * nb + _arange(nb, 1)
     S_flat = S.reshape(-1)
     shifted_y = S_flat[at_label]
-    # loss_n = log s_n - (F_{n,y_n} - m_n), s_n = sum_j exp(F_nj - m_n), in float64.
     np.exp(S, out=S)
+    # e_n, then u_n: the label's term is left out of the sum, not subtracted from it.
+    e_y = S_flat[at_label]
+    S_flat[at_label] = 0
     np.add.reduce(S, axis=0, out=s)
-    # sum_n log s_n as the logs of products over runs of samples: each s_n is in
-    # [1, C], so a run's product cannot overflow, and one log serves a whole run.
-    s_prods = np.multiply.reduceat(s, _arange(nb, _run_length(n_classes)), dtype=np.float64)
-    loss = float(np.add.reduce(np.log(s_prods))) - float(np.add.reduce(shifted_y, dtype=np.float64))
+    # log1p(u + (e - 1)) = log sum_j exp(F_nj - m_n); e - 1 is exact, and 0 where y_n wins.
+    e_y -= 1
+    e_y += s
+    loss = float(np.add.reduce(np.log1p(e_y), dtype=np.float64)) - float(
+        np.add.reduce(shifted_y, dtype=np.float64)
+    )
     if grad:
-        # P - Y: P = exp(F - m) / sum_j exp(F_j - m), then 1 off at each label
-        # (the derivation's case i = y_n).
-        np.reciprocal(s, out=s)
-        S *= s
-        S_flat[at_label] -= 1
+        # P - Y: P = exp(F - m) / sum_j exp(F_j - m) off the label; at the label
+        # P - 1 = -u / (u + e), the derivation's case i = y_n without its cancellation.
+        e_y += 1
+        np.reciprocal(e_y, out=m)
+        S *= m
+        np.multiply(s, m, out=s)
+        S_flat[at_label] = -s
     return loss
 
 

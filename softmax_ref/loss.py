@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from softmax_ref._accumulator import Sums
+from softmax_ref._stable import winner_and_rest
 from softmax_ref._types import Params
 from softmax_ref._validation import check_problem, raise_if_nonfinite
 
@@ -102,10 +103,15 @@ def log_softmax(F: Any) -> np.ndarray:
     r"""Row-wise log of the softmax, computed without forming probabilities.
 
     .. math::
-        \log\operatorname{softmax}(F)_{ni} = (F_{ni} - m_n) - \log \sum_j e^{F_{nj} - m_n}
+        \log\operatorname{softmax}(F)_{ni} = (F_{ni} - m_n) - \operatorname{log1p}(s_n),
+        \qquad s_n = \sum_{j \ne a_n} e^{F_{nj} - m_n}
 
-    Taking ``log(softmax(F))`` instead would give ``-inf`` wherever a
-    probability underflows to 0, although its log is a modest negative number.
+    with :math:`a_n` the row's winning class and :math:`m_n = F_{n a_n}`: the
+    winner's entry is :math:`-\operatorname{log1p}(s_n)`, accurate to the last
+    digits however small :math:`s_n` is (``log(1 + s)`` would round it to 0
+    below 1e-16). Taking ``log(softmax(F))`` instead would give ``-inf``
+    wherever a probability underflows to 0, although its log is a modest
+    negative number.
 
     Args:
         F: scores of shape ``(..., C)``; integers are cast to float64.
@@ -117,9 +123,22 @@ def log_softmax(F: Any) -> np.ndarray:
         >>> import numpy as np
         >>> log_softmax(np.array([[0.0, 800.0, -800.0]]))
         array([[ -800.,     0., -1600.]])
+        >>> float(log_softmax(np.array([40.0, 0.0]))[0])   # -log1p(e^-40), not 0
+        -4.248354255291589e-18
     """
-    shifted = _shifted(_as_logits(F))
-    return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
+    F = _as_logits(F)
+    shifted = _shifted(F)
+    with np.errstate(invalid="ignore"):
+        rest = winner_and_rest(shifted)
+        out = shifted - np.log1p(rest)
+    # A row whose maximum is not finite keeps the log-sum-exp of all its terms
+    # (NaN for a row of -inf or one with +inf), as JAX gives.
+    bad = ~np.isfinite(np.max(F, axis=-1, keepdims=True))
+    if bad.any():
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lse = np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
+            out = np.where(bad, shifted - lse, out)
+    return out
 
 
 def _check_result(
@@ -279,7 +298,9 @@ def loss_and_grad_dense(
         log_p = log_softmax(X @ W + b)  # (N, C), stable: no -log of an underflowed P
         value = -np.mean(log_p[rows, y]) + 0.5 * reg * np.sum(W * W)
         G = np.exp(log_p)  # P
-        G[rows, y] -= 1  # P - Y
+        # P - Y: at the label p_y - 1 = expm1(log p_y), which keeps the digits that
+        # exp(log p_y) - 1 cancels when p_y is within 1e-16 of 1.
+        G[rows, y] = np.expm1(log_p[rows, y])
         dW = X.T @ G / n + reg * W
         db = G.sum(axis=0) / n
     out = W.dtype.type(value)
@@ -331,16 +352,22 @@ def loss_and_grad_naive(
             x_n = X64[n]
             # Scores of sample n: f_i = x_n . W_{:,i} + b_i for each class i.
             scores = np.array([x_n @ W64[:, i] + b64[i] for i in range(n_classes)])
-            m = scores.max()
+            # a = the winning class, m = f_a; s = sum over the other classes of exp(f_j - m),
+            # summed without the winner's exact 1 so that a tiny s keeps its digits.
+            a = int(np.argmax(scores))
+            m = scores[a]
             exps = [np.exp(scores[i] - m) for i in range(n_classes)]
-            denom = sum(exps)
-            # L_n = log sum_j exp(f_j) - f_{y_n}, with the max shifted out of both terms.
-            total += np.log(denom) - (scores[y[n]] - m)
+            s = sum(exps[i] for i in range(n_classes) if i != a)
+            # L_n = log sum_j exp(f_j) - f_{y_n} = log1p(s) + (m - f_{y_n}).
+            total += np.log1p(s) + (m - scores[y[n]])
+            denom = 1.0 + s  # sum_j exp(f_j - m): exps[a] = 1
             for i in range(n_classes):
                 S_i = exps[i] / denom
                 if i == y[n]:
-                    dW[:, i] += (S_i - 1.0) * x_n  # case i = y: (S_i - 1) x
-                    db[i] += S_i - 1.0
+                    # case i = y: S_i - 1, which is -s / (1 + s) when i wins (no cancellation)
+                    g = -s / denom if i == a else S_i - 1.0
+                    dW[:, i] += g * x_n  # case i = y: (S_i - 1) x
+                    db[i] += g
                 else:
                     dW[:, i] += S_i * x_n  # case i != y: S_i x
                     db[i] += S_i

@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from softmax_ref._stable import winner_and_rest
 from softmax_ref._validation import (
     TWO_LAYER_KEYS,
     as_float_array,
@@ -229,7 +230,9 @@ def loss_and_grad(
         # Shifting row n by m_n = max_j F_nj changes neither softmax nor the loss, and after
         # the shift exp cannot overflow.
         shifted = F - F.max(axis=1, keepdims=True)  # F_n - m_n
-        log_norm = np.log(np.exp(shifted).sum(axis=1))  # logsumexp(F_n) - m_n
+        # logsumexp(F_n) - m_n = log1p(s_n), s_n the sum over the classes other than the
+        # winner: log(1 + s_n) would round a tiny s_n (a confident prediction) away.
+        log_norm = np.log1p(winner_and_rest(shifted)[:, 0])
         data = np.mean(log_norm - shifted[rows, labels], dtype=np.float64)
         penalty = (
             0.5 * reg * (np.sum(W1 * W1, dtype=np.float64) + np.sum(W2 * W2, dtype=np.float64))
@@ -238,7 +241,9 @@ def loss_and_grad(
         # ---- backward (steps B1-B7 of the docs) ----
         P = np.exp(shifted - log_norm[:, None])  # P = softmax(F) = exp(F_n - logsumexp(F_n))
         dF = P  # B1 builds dF = (P - Y) / N in P's buffer:
-        dF[rows, labels] -= 1  # B1: P - Y, i.e. subtract 1 at each sample's label
+        # B1: P - Y, i.e. subtract 1 at each sample's label, as expm1(log p_y): exp(log p_y) - 1
+        # would cancel the digits of a p_y within 1e-16 of 1.
+        dF[rows, labels] = np.expm1(shifted[rows, labels] - log_norm)
         dF /= n  # B1: dF = dL/dF = (P - Y) / N, (N, C)
         dW2 = H.T @ dF + reg * W2  # B2: dW2 = H^T dF + reg W2, (H, C)
         db2 = dF.sum(axis=0)  # B3: db2 = sum_n dF_n, (C,)
@@ -309,15 +314,22 @@ def loss_and_grad_naive(
             h = np.maximum(z, 0.0)
             # Class i: f_i = h . W2[:, i] + b2_i.
             f = np.array([h @ W2[:, i] + b2[i] for i in range(n_classes)])
-            m = f.max()
+            # a = the winning class, m = f_a; s = sum over the other classes of exp(f_i - m),
+            # summed without the winner's exact 1 so that a tiny s keeps its digits.
+            a = int(np.argmax(f))
+            m = f[a]
             exps = [np.exp(f[i] - m) for i in range(n_classes)]
-            denom = sum(exps)
-            # L_n = log sum_i exp(f_i) - f_{y_n}, the max shifted out of both terms.
-            total += np.log(denom) - (f[labels[n]] - m)
+            s = sum(exps[i] for i in range(n_classes) if i != a)
+            # L_n = log sum_i exp(f_i) - f_{y_n} = log1p(s) + (m - f_{y_n}).
+            total += np.log1p(s) + (m - f[labels[n]])
             df = np.empty(n_classes)
             for i in range(n_classes):
-                S_i = exps[i] / denom
-                df[i] = S_i - 1.0 if i == labels[n] else S_i  # dL_n/df_i, the case split
+                S_i = exps[i] / (1.0 + s)  # exps[a] = 1: S_a = 1 / (1 + s)
+                if i == labels[n]:
+                    # the case split's S_i - 1, as -s / (1 + s) where i wins (no cancellation)
+                    df[i] = -s / (1.0 + s) if i == a else S_i - 1.0
+                else:
+                    df[i] = S_i
                 dW2[:, i] += df[i] * h  # dL_n/dW2[:, i] = h dL_n/df_i
                 db2[i] += df[i]
             for j in range(n_hidden):

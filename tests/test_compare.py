@@ -216,14 +216,16 @@ def test_float32_problems_are_checked_against_the_float64_truth():
 
 
 def test_softmax_scales_follow_the_math():
-    # X = [[2, 0]], W = 0, b = [1, -3]: |F| = |X||W| + |b| = [1, 3], kappa = 3,
-    # 1 + 2 kappa = 7; S_W = |X|^T 7 / N + reg |W| = [[14], [0]]; S_b = 7;
-    # loss scale = 7 + log 2; steps: 1/max|X_d| = 1/2 for d = 0, max(1, |W|) = 1 for d = 1.
+    # X = [[2, 0]], W = 0, b = [1, -3], y = [0]: |F| = |X||W| + |b| = [1, 3], kappa = 3,
+    # 1 + 2 kappa = 7. The label wins by 4: |P - Y| = [q, q], q = e^-4 / (1 + e^-4), so
+    # S_W = |X|^T 7 |P - Y| / N + reg |W| = [[14 q, 14 q], [0, 0]]; S_b = 7 q;
+    # loss scale = log1p(e^-4) + 7 (2 q); steps: 1/max|X_d| = 1/2 for d = 0, max(1, |W|) = 1.
     W, b, X = np.zeros((2, 2)), np.array([1.0, -3.0]), np.array([[2.0, 0.0]])
     scales, loss_scale, steps, underflow = softmax_scales(W, b, X, np.array([0]), 0.5, tiny=1.0)
-    np.testing.assert_array_equal(scales["W"], [[14.0, 14.0], [0.0, 0.0]])
-    np.testing.assert_array_equal(scales["b"], [7.0, 7.0])
-    assert loss_scale == pytest.approx(7 + np.log(2), rel=1e-15)
+    q = np.exp(-4.0) / (1 + np.exp(-4.0))
+    np.testing.assert_allclose(scales["W"], [[14 * q, 14 * q], [0.0, 0.0]], rtol=1e-15)
+    np.testing.assert_allclose(scales["b"], [7 * q, 7 * q], rtol=1e-15)
+    assert loss_scale == pytest.approx(np.log1p(np.exp(-4.0)) + 14 * q, rel=1e-15)
     np.testing.assert_array_equal(steps["W"], [[0.5, 0.5], [1.0, 1.0]])
     # underflow floors in units of tiny: D = 2, max|X| = 2, max|W| = 0, so the
     # spread 2 D (x + w + 1) = 12; dW: 1 + reg + 12 x = 25.5; db: 13; loss: 2 + 12 + 0.

@@ -92,13 +92,21 @@ def test_loss_error_at_scores_3_minus_6():
     ]
     assert len(set(values)) == 1, values
     value = values[0]
-    abs_err = float(Decimal(value) - exact)
+    # log1p of the non-maximal term: the double nearest the truth (within half an ulp
+    # and the ulp a libm log1p may add).
+    assert abs(float(Decimal(value) - exact)) <= float(np.spacing(value))
+    # The textbook log(1 + e^-9) the page states: the rounding of 1 + e^-9 to a double,
+    # at most half an ulp of 1.
+    textbook = float(np.log(1.0 + np.exp(-9.0)))
+    abs_err = float(Decimal(textbook) - exact)
     rel_err = abs_err / float(exact)
-    # The error is the rounding of 1 + e^-9 to a double, at most half an ulp of 1.
     assert 0 < abs_err <= 2.0**-53
     text = _page("property-suite.md")
     # The value returned: the page's figure within the 1 ulp a libm log may differ by.
     m = re.search(r"return \$(\d\.\d{16})\\cdot10\^\{-4\}\$", text)
+    g = re.search(r"giving \$(\d\.\d{16})\\cdot10\^\{-4\}\$", text)
+    assert g, "property-suite.md does not state the textbook formula's value"
+    assert abs(float(g.group(1)) * 1e-4 - textbook) <= np.spacing(textbook)
     assert m, "property-suite.md does not state the value the entry points return"
     assert abs(float(m.group(1)) * 1e-4 - value) <= np.spacing(value)
     _states(

@@ -40,6 +40,23 @@ __all__ = ["check_softmax", "check_two_layer"]
 # --- the softmax classifier ---------------------------------------------------------
 
 
+def _residual_sizes(F: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    # |P - Y| (N, C) and the per-sample losses, to a few digits (they size tolerances),
+    # with 1 - p_y = s / (1 + s) where the label wins: 1 - p_y as written would be 0.
+    rows = np.arange(F.shape[0])
+    with np.errstate(over="ignore", invalid="ignore"):
+        a = np.argmax(F, axis=1)
+        m = F[rows, a]
+        E = np.exp(F - m[:, None])
+        E[rows, a] = 0
+        s = E.sum(axis=1)
+        E[rows, a] = 1
+        A = E / (1 + s)[:, None]
+        A[rows, y] = np.where(y == a, s / (1 + s), 1 - A[rows, y])
+        per_sample = np.log1p(s) + (m - F[rows, y])
+    return A, per_sample
+
+
 def softmax_scales(
     W: np.ndarray, b: np.ndarray, X: np.ndarray, y: np.ndarray, reg: float, *, tiny: float = 0.0
 ) -> tuple[dict[str, np.ndarray], float, dict[str, np.ndarray], dict[str, Any]]:
@@ -48,13 +65,22 @@ def softmax_scales(
     With :math:`|F|_{nc} = \sum_d |X_{nd}||W_{dc}| + |b_c|` the size of the
     terms of each score and :math:`\kappa_n = \max_c |F|_{nc}`: a score carries
     an absolute error :math:`\sim\varepsilon\kappa_n`, which moves each
-    probability by the same *relative* amount, so :math:`(P - Y)_{nc}` is
-    known to :math:`\sim\varepsilon(1 + 2\kappa_n)`. Hence
+    probability, and each :math:`1 - p_{y_n}`, by the same *relative* amount, so
+    the entry :math:`(P - Y)_{nc}` is known to :math:`\sim\varepsilon(1 +
+    2\kappa_n)|P - Y|_{nc}`: relative to its own size, which is what lets an
+    entry of 1e-18 (a label ahead by 40) be checked to its last digits instead
+    of passing under a floor of 1e-12. Hence, with :math:`A = |P - Y|`
+    (float64, computed here without cancellation),
 
     .. math::
-        S_W[d, c] = \frac1N \sum_n |X_{nd}|(1 + 2\kappa_n) + \lambda |W_{dc}|, \quad
-        S_b[c] = \frac1N \sum_n (1 + 2\kappa_n), \quad
-        S_L = \frac1N \sum_n (1 + 2\kappa_n + \log C) + \frac\lambda2 \lVert W\rVert^2.
+        S_W[d, c] = \frac1N \sum_n |X_{nd}|(1 + 2\kappa_n) A_{nc} + \lambda |W_{dc}|, \quad
+        S_b[c] = \frac1N \sum_n (1 + 2\kappa_n) A_{nc}, \\
+        S_L = \frac1N \sum_n \Big(\ell_n + (1 + 2\kappa_n) \sum_c A_{nc}\Big)
+            + \frac\lambda2 \lVert W\rVert^2,
+
+    :math:`\ell_n \ge 0` the sample's loss (its own rounding). The loss's
+    :math:`m_n - F_{n y_n}` rounds by :math:`\varepsilon\kappa_n` only where
+    the label does not win, and there :math:`\sum_c A_{nc} \ge 1`.
 
     FD steps: a step in :math:`W_{dc}` moves the scores by :math:`X_{nd}` times
     it, so its scale is :math:`1/\max_n |X_{nd}|` (capped by
@@ -80,9 +106,10 @@ def softmax_scales(
     absX = np.abs(X)
     kappa = np.max(absX @ np.abs(W) + np.abs(b), axis=1)
     weight = 1.0 + 2.0 * kappa
-    s_w = (absX.T @ weight)[:, None] / n + reg * np.abs(W)
-    s_b = np.full(c, weight.mean())
-    loss_scale = float(np.mean(weight + math.log(c)) + 0.5 * reg * np.sum(W * W))
+    A, per_sample = _residual_sizes(X @ W + b, np.asarray(y))
+    s_w = absX.T @ (weight[:, None] * A) / n + reg * np.abs(W)
+    s_b = (weight @ A) / n
+    loss_scale = float(np.mean(per_sample + weight * A.sum(axis=1)) + 0.5 * reg * np.sum(W * W))
     xmax = absX.max(axis=0)
     w_scale = np.maximum(1.0, np.abs(W))
     # 1 / a subnormal max|X| overflows to inf, and the minimum then keeps w_scale.

@@ -249,6 +249,38 @@ class JaxLoss:
 # --- the softmax classifier ---------------------------------------------------
 
 
+def _nll(scores: Any, y: Any) -> Any:
+    r"""Per-sample :math:`\operatorname{logsumexp}_j F_{nj} - F_{n y_n}`, to full relative accuracy.
+
+    .. math::
+        \operatorname{logsumexp}_j F_{nj} - F_{n y_n}
+            = \operatorname{log1p}(s_n) + (m_n - F_{n y_n}), \qquad
+        s_n = \sum_{j \ne a_n} e^{F_{nj} - m_n}, \quad m_n = F_{n a_n} = \max_j F_{nj}
+
+    ``scores`` (N, C) with masked classes at -inf, ``y`` (N,). Where the label
+    wins, the loss is ``log1p(s)`` exactly as formed (``logsumexp`` rounds 1 + s
+    and returns 0 once s < 1e-16), and its gradient at the label is
+    :math:`-s/(1 + s)`: the ``where`` sends no cotangent through
+    :math:`m - F_y`, whose +1 and -1 would otherwise cancel against it.
+
+    Example:
+        >>> with float64_scope():
+        ...     f, y = jnp.array([[40.0, 0.0]]), jnp.array([0])
+        ...     loss = float(_nll(f, y)[0])                              # not 0
+        ...     g = float(jax.grad(lambda f: _nll(f, y)[0])(f)[0, 0])
+        >>> print(f"{loss:.12e} {g:.12e}")
+        4.248354255292e-18 -4.248354255292e-18
+    """
+    winner = jnp.argmax(scores, axis=1)
+    m = jnp.take_along_axis(scores, winner[:, None], axis=1)
+    classes = jnp.arange(scores.shape[1])[None, :]
+    others = jnp.where(classes == winner[:, None], -jnp.inf, scores - m)
+    s = jnp.sum(jnp.exp(others), axis=1)
+    correct = jnp.take_along_axis(scores, y[:, None], axis=1)[:, 0]
+    behind = jnp.where(y == winner, 0.0, m[:, 0] - correct)
+    return jnp.log1p(s) + behind
+
+
 def softmax_loss_fn(params: Mapping[str, Any], data: Mapping[str, Any]) -> Any:
     r"""The softmax cross-entropy loss, on padded arrays with masks.
 
@@ -277,10 +309,8 @@ def softmax_loss_fn(params: Mapping[str, Any], data: Mapping[str, Any]) -> Any:
     W, b = params["W"], params["b"]
     scores = data["X"] @ W + b
     scores = jnp.where(data["class_mask"], scores, -jnp.inf)
-    lse = jax.nn.logsumexp(scores, axis=1)
-    # The correct class's score, picked by label (the one-hot row times F).
-    correct = jnp.take_along_axis(scores, data["y"][:, None], axis=1)[:, 0]
-    per_sample = jnp.where(data["row_mask"], lse - correct, 0.0)
+    # logsumexp(F_n) - F_{n, y_n}, as log1p(s_n) + (m_n - F_{n, y_n}): see _nll.
+    per_sample = jnp.where(data["row_mask"], _nll(scores, data["y"]), 0.0)
     return jnp.sum(per_sample) / data["n"] + 0.5 * data["reg"] * jnp.sum(W * W)
 
 
@@ -535,9 +565,7 @@ def two_layer_loss_fn(params: Mapping[str, Any], data: Mapping[str, Any]) -> Any
     hidden = relu(data["X"] @ params["W1"] + params["b1"])
     scores = hidden @ params["W2"] + params["b2"]
     scores = jnp.where(data["class_mask"], scores, -jnp.inf)
-    lse = jax.nn.logsumexp(scores, axis=1)
-    correct = jnp.take_along_axis(scores, data["y"][:, None], axis=1)[:, 0]
-    per_sample = jnp.where(data["row_mask"], lse - correct, 0.0)
+    per_sample = jnp.where(data["row_mask"], _nll(scores, data["y"]), 0.0)
     penalty = jnp.sum(params["W1"] ** 2) + jnp.sum(params["W2"] ** 2)
     return jnp.sum(per_sample) / data["n"] + 0.5 * data["reg"] * penalty
 

@@ -75,18 +75,22 @@ class Tolerances:
     exact_atol_factor: float
     """Absolute part of the ANALYTIC vs JAX tolerance, in units of ``eps * scale``
     where ``scale`` is the size of the terms that round into that entry (for
-    softmax: the mean over samples of |x| times (1 + 2 max|F|), because an
-    error eps*|F| in a score moves every probability by that relative amount;
-    see verification.compare). Rounding of a sum of terms is bounded by a small
-    multiple of eps times the sum of their magnitudes; 64 covers a dot product
-    of D terms, exp, a sum over C, a log and a mean over N in either dtype
-    (scripts/check_margins.py over 700 problems, ordinary, extreme logits,
-    tied, one sample, one feature, large reg and float32: the largest
-    |ANALYTIC - JAX| / (eps * scale) was 0.25, so 64 leaves a margin of ~250
-    for conditioning worse than any drawn there; not a fit to the data).
-    This floor is what lets entries that are 0 in exact arithmetic (db at a
-    balanced point, saturated probabilities) pass without a relative test on
-    noise."""
+    softmax: the mean over samples of |x| (1 + 2 max|F|) |P - Y|, because an
+    error eps*|F| in a score moves every probability, and every 1 - p_y, by that
+    relative amount; see verification.models.softmax_scales). The weight
+    |P - Y| keeps the floor relative to the entry's own terms: an entry of 1e-18
+    (a label ahead by 40) is not hidden under a floor of 1e-12. Rounding of a sum
+    of terms is bounded by a small multiple of eps times the sum of their
+    magnitudes; 64 covers a dot product of D terms, exp, a sum over C, a log and
+    a mean over N in either dtype (scripts/check_margins.py over 700 problems,
+    ordinary, extreme logits, tied, one sample, one feature, large reg and
+    float32: the largest |ANALYTIC - JAX| / (eps * scale) was 0.25, so 64 leaves
+    a margin of ~250 for conditioning worse than any drawn there; not a fit to
+    the data; with the |P - Y|-weighted scales, 280 problems of
+    ``scripts/check_margins.py --problems 40`` gave at most 0.46, in float32).
+    This floor is what lets entries that are 0 in exact arithmetic
+    (db at a balanced point, saturated probabilities) pass without a relative
+    test on noise."""
 
     fd_roundoff_factor: float
     """Finite differences (always run in float64): the error of one evaluation

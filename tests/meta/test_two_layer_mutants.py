@@ -88,8 +88,8 @@ MUTATIONS = {
         "B1 without the 1/N of the mean",
     ),
     "label_not_subtracted": (
-        "dF[rows, labels] -= 1",
-        "dF[rows, labels] -= 0",
+        "dF[rows, labels] = np.expm1(shifted[rows, labels] - log_norm)",
+        "dF[rows, labels] = np.exp(shifted[rows, labels] - log_norm)",
         "B1 as P instead of P - Y",
     ),
     "penalty_without_half": (

@@ -5,6 +5,9 @@
   :func:`find_example`;
 - :mod:`verification.strategies.softmax`: the linear softmax model's
   :class:`Problem` and its families (:data:`FAMILIES`, :func:`problems`);
+- :mod:`verification.strategies.confident`: linear problems whose labels win
+  by a gap of 15 to 700 (:func:`confident_problems`), judged against a
+  50-digit truth rather than in the three-way check;
 - :mod:`verification.strategies.two_layer`: the one-hidden-layer network's
   :class:`TwoLayerProblem` and its families (:data:`TWO_LAYER_FAMILIES`,
   :func:`two_layer_problems`);
@@ -32,6 +35,11 @@ from .blocks import (
     float_arrays,
     labels,
     regs,
+)
+from .confident import (
+    CONFIDENT_MAX_GAP,
+    CONFIDENT_MIN_GAP,
+    confident_problems,
 )
 from .softmax import (
     B_BOUND,
@@ -78,6 +86,8 @@ from .user import (
 
 __all__ = [
     "B_BOUND",
+    "CONFIDENT_MAX_GAP",
+    "CONFIDENT_MIN_GAP",
     "EXTREME_SCALE",
     "FAMILIES",
     "LARGE_REG",
@@ -95,6 +105,7 @@ __all__ = [
     "TwoLayerProblem",
     "absent_class_problems",
     "classification_points",
+    "confident_problems",
     "dims",
     "extreme_problems",
     "find_example",
