@@ -1,0 +1,177 @@
+"""The fast kernel where small drawn problems never take it: float32 past exp's overflow, many rows.
+
+* float32 scores above 88.72 overflow a naive ``exp``: a hand-worked problem
+  whose exact answer is representable (``b = [100, 0]``, ``y = 1``: loss 100).
+* The kernel's float32 loss terms are summed in float64: on a problem whose
+  every loss term is an integer the sum is exact (a float32 sum of 131,072 such
+  terms is not).
+* N = 10^5 rows, per dtype, against an extended-precision (``np.longdouble``)
+  reference computed here from the formulas, with a tolerance derived from the
+  shapes (D, C and N) and the dtype's unit roundoff: many blocks, both lanes
+  and the accumulation error that grows with N.
+
+tests/meta/test_pipeline.py shows that each test here fails on the kernel-level
+mutant it is written against.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import softmax_ref as sr
+from softmax_ref import _kernels
+
+# --- float32 past exp's overflow -------------------------------------------------
+
+
+@pytest.mark.parametrize("through", ["bias", "weights"])
+def test_float32_overflowing_score_hand_worked(through):
+    """F = [100, 0], y = 1 in float32: loss 100, db = [1, -1].
+
+    loss = log(e^100 + e^0) - F_1 = 100 + log(1 + e^-100); e^-100 = 3.7e-44 is far
+    below half an ulp of 100 in float32 (3.8e-6 relative), so the float32 loss is
+    exactly 100. P = [1 / (1 + e^-100), e^-100 / (1 + e^-100)]: P_0 rounds to 1,
+    P_1 is the float32 subnormal nearest 3.7e-44, and P_1 - 1 rounds to -1, so
+    db = P - Y = [1, -1]. Without the shift by the row max, exp(100) overflows
+    float32 (above 88.72) and the loss is not finite.
+    """
+    f32 = np.float32
+    if through == "bias":  # X = 0: F = b, dW = X^T (P - Y) = 0
+        W, b, X = np.zeros((1, 2), f32), np.array([100, 0], f32), np.zeros((1, 1), f32)
+        expected_dW = [[0.0, 0.0]]
+    else:  # X = [[1]], W = [[100, 0]]: F = X W, dW = x (P - Y) = [1, -1]
+        W, b, X = np.array([[100, 0]], f32), np.zeros(2, f32), np.ones((1, 1), f32)
+        expected_dW = [[1.0, -1.0]]
+    y = np.array([1])
+    L, dW, db = sr.loss_and_grad(W, b, X, y)
+    assert L.dtype == dW.dtype == db.dtype == np.float32
+    assert L == 100
+    np.testing.assert_array_equal(db, [1.0, -1.0])
+    np.testing.assert_array_equal(dW, expected_dW)
+    assert sr.loss(W, b, X, y) == 100
+
+
+def test_float32_loss_terms_are_summed_in_float64():
+    """2^17 float32 loss terms, each an integer, sum exactly: the kernel adds them in float64.
+
+    F_n = [0, -x_n] with x_n an integer in [2000, 4000] and y_n = 1: the row max is
+    0, exp(-x_n) is 0 in float32, so s_n = 1 exactly, log s_n = 0 and the loss
+    term is x_n exactly. Their sum, about 4e8, is an integer far below 2^53, exact
+    in float64; in float32 (24-bit significand, spacing 32 at 4e8) it is not.
+    """
+    rng = np.random.default_rng(17)
+    n = 1 << 17
+    x = rng.integers(2000, 4001, size=n)
+    X = x.astype(np.float32)[:, None]
+    W = np.array([[0.0, -1.0]], np.float32)
+    b = np.zeros(2, np.float32)
+    y = np.ones(n, dtype=np.int64)
+    sums = _kernels.BlockedSums(W, b, grad=False, n_rows=n)
+    sums.add(X, y)
+    assert sums.loss_sum() == float(x.sum())
+
+
+# --- N = 10^5 against an extended-precision reference -------------------------------
+
+
+def reference(W, b, X, y):
+    """Loss, dW, db of the unregularised problem in np.longdouble, with the per-row sizes
+    the tolerance needs: a_n = max_c (sum_d |X_nd W_dc| + |b_c|), the residual R = P - Y;
+    and dW's data term X^T R / N."""
+    ld = np.longdouble
+    W, b, X = (a.astype(ld) for a in (W, b, X))
+    n = X.shape[0]
+    F = X @ W + b
+    m = F.max(axis=1, keepdims=True)
+    E = np.exp(F - m)
+    s = E.sum(axis=1, keepdims=True)
+    rows = np.arange(n)
+    terms = np.log(s[:, 0]) - (F[rows, y] - m[:, 0])
+    R = E / s
+    R[rows, y] -= 1
+    a = (np.abs(X) @ np.abs(W) + np.abs(b)).max(axis=1)
+    return terms, R, a, X.T @ R / n
+
+
+def tolerances(W, b, X, y, dtype):
+    """Bounds on |computed - exact| for the loss, dW and db, derived from D, C, N and u.
+
+    Per row, the scores F = X W + b carry the rounding of a length-(D + 1) dot
+    product, at most gamma_{D+1} a_n (a_n the row's largest sum of |terms|), and
+    shifting them by the row max one more u 2 a_n; the loss term (a logsumexp
+    minus a score, 1-Lipschitz in each) and each probability's relative error
+    are then within delta_n = 2 (gamma_{D+1} + 2u) a_n + (C + 6) u, the last
+    term for exp, the sum of C exponentials, the reciprocal and the log. Over
+    the rows, the sums (float64 for the loss and db, the dtype's GEMM for dW)
+    add an error that grows with N: the probabilistic bound lambda sqrt(N) u
+    sum |terms| (Higham and Mary, 2019) with lambda = 8, which holds with
+    probability above 1 - 2 N e^{-32} for rounding errors that are independent
+    and mean-zero; the worst case, gamma_N, is about 300 times larger at N = 10^5
+    and would say nothing about float32's dW. Last, one rounding to the dtype.
+    """
+    u = float(np.finfo(dtype).eps) / 2
+    u64 = float(np.finfo(np.float64).eps) / 2
+    d, c = W.shape
+    n = X.shape[0]
+    terms, R, a, dW = reference(W, b, X, y)
+    terms, R, a, dW = (np.asarray(v, dtype=np.float64) for v in (terms, R, a, dW))
+    gamma = (d + 1) * u / (1 - (d + 1) * u)
+    delta = 2 * (gamma + 2 * u) * a + (c + 6) * u  # (N,)
+    P = np.abs(R + np.eye(c)[y])  # P itself: R + Y
+    lam = 8.0
+    absX = np.abs(X.astype(np.float64))
+    loss = float(np.mean(terms))
+    tol_loss = float(np.mean(delta)) + lam * math.sqrt(n) * u64 * float(np.mean(np.abs(terms)))
+    tol_loss += u * abs(loss)
+    per_entry = P * delta[:, None] + u  # |error of R_nc|
+    tol_dW = absX.T @ per_entry / n + lam * math.sqrt(n) * u * (absX.T @ np.abs(R)) / n
+    tol_dW += u * np.abs(dW)
+    db = R.sum(axis=0) / n
+    tol_db = per_entry.sum(axis=0) / n + lam * math.sqrt(n) * u * np.abs(R).sum(axis=0) / n
+    tol_db += u * np.abs(db)
+    return (loss, tol_loss), (dW, tol_dW), (db, tol_db)
+
+
+def large_problem(dtype, n=100_000, d=8, c=5, seed=2024):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d)).astype(dtype)
+    W = rng.normal(scale=0.5, size=(d, c)).astype(dtype)
+    b = rng.normal(size=c).astype(dtype)
+    y = rng.integers(0, c, size=n)
+    return W, b, X, y
+
+
+def assert_large_n_matches_reference(W, b, X, y, loss_and_grad=sr.loss_and_grad):
+    L, dW, db = loss_and_grad(W, b, X, y)
+    (L_ref, tol_L), (dW_ref, tol_dW), (db_ref, tol_db) = tolerances(W, b, X, y, W.dtype)
+    err_L = abs(float(L) - L_ref)
+    assert err_L <= tol_L, f"loss off by {err_L:.3e}, bound {tol_L:.3e}"
+    excess = np.abs(dW.astype(np.float64) - dW_ref) - tol_dW
+    assert np.all(excess <= 0), f"dW exceeds its bound by up to {excess.max():.3e}"
+    excess = np.abs(db.astype(np.float64) - db_ref) - tol_db
+    assert np.all(excess <= 0), f"db exceeds its bound by up to {excess.max():.3e}"
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_large_n_matches_extended_precision(dtype, monkeypatch):
+    """10^5 rows in blocks of 2048 on two lanes (49 blocks), against np.longdouble."""
+    W, b, X, y = large_problem(dtype)
+    monkeypatch.setenv(_kernels.BLOCK_ENV, str(2048 * X.shape[1] * X.itemsize))
+    monkeypatch.setenv(_kernels.THREADS_ENV, "2")
+    assert_large_n_matches_reference(W, b, X, y)
+
+
+def test_large_n_bound_is_tight_enough_to_see_a_dropped_block():
+    """The bound is no blanket: the same problem without its last block of 2048 rows fails."""
+    W, b, X, y = large_problem(np.float64)
+    keep = X.shape[0] - 2048
+
+    def without_last_block(W, b, X, y):
+        L, dW, db = sr.loss_and_grad(W, b, X[:keep], y[:keep])
+        return L, dW, db
+
+    with pytest.raises(AssertionError, match="off by|exceeds its bound"):
+        assert_large_n_matches_reference(W, b, X, y, without_last_block)
