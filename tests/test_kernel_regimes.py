@@ -173,5 +173,5 @@ def test_large_n_bound_is_tight_enough_to_see_a_dropped_block():
         L, dW, db = sr.loss_and_grad(W, b, X[:keep], y[:keep])
         return L, dW, db
 
-    with pytest.raises(AssertionError, match="off by|exceeds its bound"):
+    with pytest.raises(AssertionError, match=r"off by|exceeds its bound"):
         assert_large_n_matches_reference(W, b, X, y, without_last_block)
