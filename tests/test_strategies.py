@@ -55,7 +55,7 @@ def scores(p: Problem) -> np.ndarray:
 
 def assert_well_formed(p: Problem) -> None:
     n, d, c = p.shape
-    assert 1 <= n <= vs.MAX_N
+    assert 1 <= n <= (vs.BLOCKED_ROWS[1] if p.family == "blocked" else vs.MAX_N)
     assert 1 <= d <= vs.MAX_D
     assert 2 <= c <= vs.MAX_C
     assert p.W.shape == (d, c)

@@ -509,7 +509,7 @@ def problems(families: list[str] | None = None) -> st.SearchStrategy[Problem]:
     X ``(N, D)``, y ``(N,)``).
 
     Example:
-        >>> p = find_example(problems(), lambda p: p.family == "tied")
+        >>> p = find_example(problems(["ordinary", "tied"]), lambda p: p.family == "tied")
         >>> n, d, c = p.shape
         >>> p.family, 1 <= n <= MAX_N, 1 <= d <= MAX_D, 2 <= c <= MAX_C
         ('tied', True, True, True)
