@@ -19,6 +19,7 @@ Two kinds of mutant:
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 import sys
 import types
@@ -81,6 +82,7 @@ _USERS = (
 _NAMES = ("BlockedSums", "one_block", "one_block_sums")
 
 
+@functools.cache
 def mutated_kernel(name: str) -> types.ModuleType:
     """softmax_ref/_kernels.py with the named line changed, as a module of its own."""
     pattern, replacement, _ = KERNEL_MUTATIONS[name]
