@@ -31,6 +31,7 @@ sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "meta")]
 os.environ.setdefault("CI", "true")
 
 import conftest  # noqa: E402,F401  (registers and loads the profiles)
+import test_properties  # noqa: E402
 from hypothesis import find  # noqa: E402
 from hypothesis.errors import NoSuchExample  # noqa: E402
 from pipeline import (  # noqa: E402
@@ -43,7 +44,6 @@ from pipeline import (  # noqa: E402
     linear_fails,
     two_layer_fails,
 )
-import test_properties  # noqa: E402
 from test_properties import degeneracies  # noqa: E402
 from test_two_layer_mutants import MUTATIONS as TWO_LAYER_MUTATIONS  # noqa: E402
 
