@@ -489,7 +489,7 @@ def two_layer_loss_fn(params: Mapping[str, Any], data: Mapping[str, Any]) -> Any
         ...         "class_mask": np.array([True, True, False]),
         ...         "n": np.array(1.0), "reg": np.array(1.0)}
         >>> round(float(jax.jit(two_layer_loss_fn)(params, data)), 12)
-        1.193147180560
+        1.19314718056
     """
     hidden = relu(data["X"] @ params["W1"] + params["b1"])
     scores = hidden @ params["W2"] + params["b2"]
