@@ -373,3 +373,17 @@ def test_degeneracy_measure_sees_degenerate_draws():
     )
     # P = [1/2, 1/2] in both rows, labels 0 and 1: X^T (P - Y) = 0 exactly.
     assert set(degeneracies(tied_rows)) == {"data term of dW zero", "W all zero with reg > 0"}
+
+
+@PROMISES
+@given(vs.two_layer_extreme_problems())
+def test_two_layer_extreme_logits(p):
+    assert p.family == "extreme"
+    assert vs.z_signs_are_robust(p.X, p.W1, p.b1)
+    H = np.maximum(p.X @ p.W1 + p.b1, 0)
+    F = H @ p.W2 + p.b2
+    # The hot class wins every row by at least 1.5 s >= 1500: the losers' probabilities
+    # (e^-1500 at most) are exactly 0 in float64, and its score (>= 2.75 s) overflows exp.
+    top2 = np.sort(F, axis=1)
+    assert np.all(top2[:, -1] - top2[:, -2] >= 1.5 * vs.TWO_LAYER_EXTREME_SCALE[0])
+    assert np.all(F.max(axis=1) > np.log(np.finfo(np.float64).max))
