@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 
-.PHONY: demo test lint typecheck unit unit-portable bench-smoke bench bench-save bench-compare docs docs-check mutate nightly clean
+.PHONY: demo test lint typecheck unit unit-portable bench-smoke bench-ci bench bench-save bench-compare bench-selftest docs docs-check mutate nightly clean
 
 # One stamp per set of extras: re-install only when pyproject.toml changes.
 $(VENV)/.stamp-%: pyproject.toml
@@ -21,7 +21,7 @@ demo: $(VENV)/.stamp-demo,verify
 	$(BIN)/softmax-ref demo $(DEMO_ARGS)
 
 # Everything CI runs (.ci/run calls this, then docs-check).
-test: $(VENV)/.stamp-dev lint typecheck unit unit-portable bench-smoke docs
+test: $(VENV)/.stamp-dev lint typecheck unit unit-portable bench-smoke bench-ci docs
 
 # ruff, then the import contracts of pyproject.toml ([tool.importlinter]; the rules
 # and why: docs/architecture.md). --no-cache: no cache folder left in the tree.
@@ -52,26 +52,48 @@ bench-smoke: $(VENV)/.stamp-dev
 # The full suites (minutes; GBs of memory at the large sizes). Some machines set
 # OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE, which slow a current numpy: unset for the
 # timing runs only (docs/benchmarks.md lists the BLAS kernel that ran).
-BENCH := env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/pytest benchmarks -p no:randomly \
-	-o addopts="" --benchmark-only --benchmark-columns=median,iqr,rounds --benchmark-sort=name
+# pytest-benchmark's warnings (e.g. a compared run's machine_info differs) are shown,
+# not turned into errors by the project's filterwarnings = error.
+TIMING := env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE
+BENCH := $(TIMING) $(BIN)/pytest benchmarks -p no:randomly \
+	-o addopts="" --benchmark-only --benchmark-columns=median,iqr,rounds --benchmark-sort=name \
+	-W "default::pytest_benchmark.logger.PytestBenchmarkWarning"
 
 # Run the suites, then the same implementations side by side in interleaved rounds
-# (the ratios to trust on a shared machine), and write docs/benchmarks.md and
-# docs/benchmark-ratios.png.
+# (the ratios to trust on a shared machine) and the memory measurements, and write
+# docs/benchmarks.md, docs/benchmark-ratios.png and docs/benchmark-memory.png.
+# The one command that regenerates the benchmarks page (run it on a quiet machine).
 bench: $(VENV)/.stamp-dev
 	mkdir -p .benchmarks
 	$(BENCH) --benchmark-json=.benchmarks/latest.json
-	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) scripts/bench_sidebyside.py \
-		--out .benchmarks/sidebyside.json
-	$(PY) scripts/bench_table.py .benchmarks/latest.json --sidebyside .benchmarks/sidebyside.json
+	$(TIMING) $(PY) scripts/bench_sidebyside.py --profile --out .benchmarks/sidebyside.json
+	$(TIMING) $(PY) scripts/bench_memory.py --out .benchmarks/memory.json
+	$(PY) scripts/bench_table.py .benchmarks/latest.json --sidebyside .benchmarks/sidebyside.json \
+		--memory .benchmarks/memory.json
 
-# The regression workflow: save a baseline, then compare a later run with it
-# (fails when a median is more than 10% slower).
+# The regression workflow (scripts/bench_regress.py): every registered implementation
+# timed against the post's code in interleaved rounds; compare fails when a ratio grew
+# by more than a limit derived from the measured spread. BENCH_ARGS selects: e.g.
+#   make bench-save bench-compare BENCH_ARGS="--sizes toy,cs231n-dev --dtypes float64"
+# Without it, all five sizes in both dtypes (minutes; GBs at the large sizes).
+BENCH_ARGS ?=
 bench-save: $(VENV)/.stamp-dev
-	$(BENCH) --benchmark-save=baseline
+	$(TIMING) $(PY) scripts/bench_regress.py save $(BENCH_ARGS)
 
 bench-compare: $(VENV)/.stamp-dev
-	$(BENCH) --benchmark-compare --benchmark-compare-fail=median:10%
+	$(TIMING) $(PY) scripts/bench_regress.py compare $(BENCH_ARGS)
+
+# Unchanged code passes 5 compares of 5; a planted 1.5x slowdown fails 5 of 5.
+bench-selftest: $(VENV)/.stamp-dev
+	$(TIMING) $(PY) scripts/bench_regress.py selftest $(BENCH_ARGS)
+
+# What CI runs of the workflow: bench-save then bench-compare on a tiny selection
+# (seconds), with its baseline in build/, apart from a user's .benchmarks/. The
+# verdict is printed, never the exit status: make test holds no timing assert.
+BENCH_CI_ARGS := --sizes toy --dtypes float64 --impls ours --rounds 11 --name ci --dir build/bench-ci
+bench-ci: $(VENV)/.stamp-dev
+	$(MAKE) --no-print-directory bench-save BENCH_ARGS="$(BENCH_CI_ARGS)"
+	$(MAKE) --no-print-directory bench-compare BENCH_ARGS="$(BENCH_CI_ARGS) --report-only"
 
 # The documentation site. --strict: a dead link, a missing anchor, or a code link
 # (code:PATH#SYMBOL "TEXT") whose line is gone fails the build. Offline: MathJax

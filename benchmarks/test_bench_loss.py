@@ -1,28 +1,22 @@
-"""Loss-and-gradient of the softmax classifier: ours against the field, grouped by size.
+"""Loss-and-gradient of the softmax classifier: every registered implementation, by size.
 
-For each problem (conftest.py: five sizes, float64 and float32) one group holds
+For each problem (problems.py: five sizes, float64 and float32) one group
+holds every implementation of the registry (impls.py) that runs at that size:
+ours, the post's code (the baseline), the naive loops (toy only), JAX's
+``jit(value_and_grad)``, scikit-learn's ``HalfMultinomialLoss`` with 1 and 2
+OpenMP threads plus the same GEMMs, and the read bound (a GEMV over X). The
+implementations marked ``memory`` get their peak extra memory (tracemalloc,
+one call) in ``extra_info``. One group per dtype holds ``gemm-rate``, a large
+square GEMM whose flop rate turns ``4 N D C`` into the compute bound.
 
-* ``ours``: ``softmax_ref.loss_and_grad``, with its peak extra memory
-  (tracemalloc, one call) in ``extra_info``;
-* ``post``: the blog post's NumPy code (benchmarks/post_softmax.py), the baseline,
-  also with its peak memory;
-* ``naive``: ``loss_and_grad_naive``, at the toy size only (a Python loop);
-* ``jax``: ``jax.jit(jax.value_and_grad(...))`` of the same loss, compiled before
-  timing, inputs already on the device, ``block_until_ready`` on the result;
-* ``sklearn-t1`` / ``sklearn-t2``: scikit-learn's ``HalfMultinomialLoss`` with 1
-  and 2 OpenMP threads, plus the same two GEMMs (its conventions: float labels,
-  per-sample losses, a gradient not divided by N; its output buffers are
-  allocated once, outside the timing, the strongest form of that baseline);
-* ``read-bound``: a GEMV over X, the time to read X once.
-
-and one group per dtype holds ``gemm-rate``, a large square GEMM whose flop
-rate turns ``4 N D C`` into the compute bound. ``scripts/bench_table.py`` makes
-the table of ratios. Every implementation is checked against ``loss_and_grad``
-(outside the timing), so a benchmark that computes something else fails.
+Every checked implementation is compared with ``loss_and_grad`` computed in
+float64 from the problem's own inputs (outside the timing), so a benchmark
+that computes something else fails. ``scripts/bench_table.py`` makes the page.
 """
 
 from __future__ import annotations
 
+import os
 import tracemalloc
 
 import impls
@@ -64,67 +58,22 @@ def peak_extra_bytes(fn) -> int:
         tracemalloc.stop()
 
 
-def setup(benchmark, problem: Problem, impl: str) -> None:
-    benchmark.group = problem.group
-    benchmark.extra_info.update(problem.info(), impl=impl)
-
-
-def test_ours(benchmark, problem, reference):
+@pytest.mark.parametrize("name", list(impls.REGISTRY))
+def test_impl(benchmark, problem, reference, name):
+    impl = impls.REGISTRY[name]
     p = problem
-    setup(benchmark, p, "ours")
-    call = impls.ours(p)
-    check(p, reference, *call())
-    benchmark.extra_info["peak_extra_bytes"] = peak_extra_bytes(call)
+    if not impl.runs_on(p.name):
+        pytest.skip(f"{name} is timed at the sizes {sorted(impl.sizes or ())} only")
+    if not impl.available():
+        pytest.skip(f"{name} needs {', '.join(impl.requires)}")
+    benchmark.group = p.group
+    benchmark.extra_info.update(p.info(), impl=name, loadavg_at_start=os.getloadavg())
+    call = impl.factory(p)
+    if impl.check:
+        check(p, reference, *impl.result(call()))
+    if impl.memory:
+        benchmark.extra_info["peak_extra_bytes"] = peak_extra_bytes(call)
     benchmark(call)
-
-
-def test_post(benchmark, problem, reference):
-    p = problem
-    setup(benchmark, p, "post")
-    call = impls.post(p)
-    loss, dW, db = call()
-    check(p, reference, p.dtype.type(loss), dW, db)
-    benchmark.extra_info["peak_extra_bytes"] = peak_extra_bytes(call)
-    benchmark(call)
-
-
-def test_naive(benchmark, problem, reference):
-    p = problem
-    if p.name != "toy":
-        pytest.skip("the naive loops are timed at the toy size only")
-    setup(benchmark, p, "naive")
-    call = impls.naive(p)
-    check(p, reference, *call())
-    benchmark(call)
-
-
-@pytest.fixture(scope="module")
-def jax_call(problem: Problem):
-    return impls.jax_value_and_grad(problem)
-
-
-def test_jax(benchmark, problem, reference, jax_call):
-    p = problem
-    setup(benchmark, p, "jax")
-    value, (dW, db) = jax_call()
-    check(p, reference, np.asarray(value), np.asarray(dW), np.asarray(db))
-    benchmark(jax_call)
-
-
-@pytest.mark.parametrize("threads", [1, 2], ids=["t1", "t2"])
-def test_sklearn(benchmark, problem, reference, threads):
-    p = problem
-    setup(benchmark, p, f"sklearn-t{threads}")
-    call = impls.sklearn_half_multinomial(p, threads)
-    loss, dW, db = call()
-    check(p, reference, p.dtype.type(loss), dW, db)
-    benchmark(call)
-
-
-def test_read_bound(benchmark, problem):
-    p = problem
-    setup(benchmark, p, "read-bound")
-    benchmark(impls.read_bound(p))
 
 
 GEMM_N = 2048

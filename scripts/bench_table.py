@@ -8,8 +8,9 @@ Usage (``make bench`` runs it on the run it just saved)::
 Without RUN.json, the newest file under .benchmarks/ is used. The page gets
 the machine and library versions, a table of medians per size, a table of
 ratios (ours to the post's code, to JAX, to scikit-learn, to the lower
-bound) with the issue's targets marked met or not, the peak extra memory,
-and the regression workflow.
+bound) with the targets marked met or missed (by how much, with the profile
+of our call), every registered implementation against the post's code, the
+peak extra memory against N (``--memory``), and the regression workflow.
 
 The lower bound of one call is max(time to read X once, 4 N D C flops at the
 machine's GEMM rate): the GEMV over X ("read-bound") measures the first, the
@@ -29,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SIZE_ORDER = ["toy", "cs231n-dev", "cs231n-full", "tall", "wide-class"]
 DTYPES = ["float64", "float32"]
 
-# The issue's targets for float64: ours / post's code at most this.
+# The targets, all from side-by-side ratios. float64: ours / post's code at most this.
 POST_TARGET = {
     "toy": 0.5,
     "cs231n-dev": 0.6,
@@ -37,8 +38,35 @@ POST_TARGET = {
     "tall": 0.5,
     "wide-class": 0.9,
 }
-# ours / lower bound at most this (float64).
-BOUND_TARGET = {"cs231n-full": 2.5, "tall": 5.0, "wide-class": 1.15}
+# float64: ours / lower bound at most this.
+BOUND_TARGET = {"cs231n-full": 2.5, "tall": 5.0}
+# float64: faster than JAX jit / than scikit-learn at these sizes (ratio below 1).
+JAX_TARGET_F64 = {"toy"}
+SKLEARN_TARGET_F64 = {"toy", "cs231n-dev", "wide-class"}
+
+
+def targets_of(size: str, dtype: str) -> dict[str, float]:
+    """The targets of one problem: {ratio key: largest value that meets it}."""
+    if dtype == "float32":
+        return {"r_jax": 1.0}
+    out = {}
+    if size in POST_TARGET:
+        out["r_post"] = POST_TARGET[size]
+    if size in BOUND_TARGET:
+        out["r_bound"] = BOUND_TARGET[size]
+    if size in JAX_TARGET_F64:
+        out["r_jax"] = 1.0
+    if size in SKLEARN_TARGET_F64:
+        out["r_sklearn"] = 1.0
+    return out
+
+
+TARGET_NAMES = {
+    "r_post": "ours / the post's code",
+    "r_jax": "ours / JAX jit",
+    "r_sklearn": "ours / scikit-learn",
+    "r_bound": "ours / lower bound",
+}
 
 
 def newest_run() -> Path:
@@ -153,7 +181,14 @@ def machine_section(data: dict[str, Any], path: Path) -> list[str]:
         for i in ours.get("threadpool_info", [])
     ]
     versions = ", ".join(f"{k} {v}" for k, v in ours.get("versions", {}).items() if v)
-    load = ours.get("loadavg_at_start")
+    # Each benchmark records the load when it started (machine_info holds only
+    # what stays the same from run to run); the page shows the first one's.
+    loads = [
+        b["extra_info"]["loadavg_at_start"]
+        for b in data.get("benchmarks", [])
+        if "loadavg_at_start" in b.get("extra_info", {})
+    ]
+    load = loads[0] if loads else ours.get("loadavg_at_start")
     env = {k: v for k, v in ours.get("env", {}).items() if v is not None}
     python = ours.get("python", mi.get("python_version"))
     load_text = ", ".join(f"{x:.2f}" for x in load) if load else "?"
@@ -194,13 +229,13 @@ def ratio_table(rows: list[dict[str, Any]], title: str, intro: str) -> list[str]
         "|---|---|---|---|---|---|",
     ]
     for r in rows:
-        f64 = r["dtype"] == "float64"
+        t = targets_of(r["size"], r["dtype"])
         out.append(
             f"| {r['size']} | {r['dtype']} "
-            f"| {fmt_ratio(r['r_post'], POST_TARGET.get(r['size']) if f64 else None)} "
-            f"| {fmt_ratio(r['r_jax'], 1.0)} "
-            f"| {fmt_ratio(r['r_sklearn'], 1.0 if f64 else None)} "
-            f"| {fmt_ratio(r['r_bound'], BOUND_TARGET.get(r['size']) if f64 else None)} |"
+            f"| {fmt_ratio(r.get('r_post'), t.get('r_post'))} "
+            f"| {fmt_ratio(r.get('r_jax'), t.get('r_jax'))} "
+            f"| {fmt_ratio(r.get('r_sklearn'), t.get('r_sklearn'))} "
+            f"| {fmt_ratio(r.get('r_bound'), t.get('r_bound'))} |"
         )
     return out
 
@@ -229,10 +264,8 @@ def table_sections(rows: list[dict[str, Any]], min_rows: list[dict[str, Any]]) -
     out += ratio_table(
         rows,
         "Ratios of medians: our time over theirs (below 1 is faster)",
-        "✓ / ✗: the issue's target met or not (float64: ours / post's code at most 0.5 at toy,\n"
-        "cs231n-full and tall, 0.6 at cs231n-dev, 0.9 at wide-class; faster than JAX and\n"
-        "scikit-learn everywhere; within 2.5x, 5x and 1.15x of the bound on cs231n-full, tall\n"
-        "and wide-class. float32: faster than JAX).",
+        "✓ / ✗: a target met or missed (the section *Targets* lists them); these ratios\n"
+        "of medians taken minutes apart are for reference, the side-by-side ones decide.",
     )
     out += ratio_table(
         min_rows,
@@ -281,7 +314,7 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
         x = np.arange(len(sub))
         width = 0.8 / len(series)
         for i, (key, label) in enumerate(series):
-            vals = [r[key] if r[key] else np.nan for r in sub]
+            vals = [r.get(key) or np.nan for r in sub]
             ax.bar(x + (i - (len(series) - 1) / 2) * width, vals, width, label=f"ours / {label}")
         ax.axhline(1.0, color="black", linewidth=0.8)
         ax.set_yscale("log")
@@ -307,53 +340,64 @@ DESIGN = """\
   step of the derivation is done in place in that buffer; the post's code
   allocates four (N, C) arrays;
 - the backward GEMM is `(P - Y)^T X_b` (C, D), run while X_b is still in cache;
-- blocks are dealt round-robin to two *lanes* (threads): NumPy runs the
-  element-wise work, `exp` above all, on one core, and the two lanes put both
-  cores to work; each lane's GEMMs run on a single BLAS thread, because many
-  small GEMMs each split over OpenBLAS's thread pool pay a barrier per call and,
-  on a busy machine, ran 10-70x slower; the lanes' sums are added in a fixed
-  order, so results are bitwise identical from run to run;
-- block size by the width of X: 2 MiB of X for D < 256, 8 MiB beyond
+- for narrow X (D < 256) the element-wise work (`exp` above all, which NumPy runs
+  on one core) dominates, and blocks are dealt round-robin to two *lanes*
+  (threads) whose sums are added in a fixed order; for wide X the GEMMs dominate,
+  and one lane leaves the parallel work to BLAS's own threads, in long blocks;
+- a call too small for several blocks or lanes (the toy data, cs231n-dev) takes
+  a route without that machinery: one block on the calling thread, the same
+  arithmetic, and validation of a fixed number of Python operations plus one
+  pass over y;
+- BLAS's thread count is never changed (it is process-wide, so changing it would
+  reach the caller's other threads): results are bitwise the same whether or not
+  other threads call at the same time;
+- block size by the width of X: 2 MiB of X for D < 256, 32 MiB beyond
   (`scripts/tune_block.py` measures it).
 
 What bounds it: with C = 10 the GEMMs are skinny, and OpenBLAS runs them at a
 fraction of its square-GEMM rate (packing X_b costs as much as multiplying
 it); in float64, NumPy's `exp` is scalar on CPUs without AVX-512 (about 5 ns a
-value), which dominates the tall problem.
+value), which dominates the tall problem. The *Targets* section gives, for
+each missed target, the measured share of each piece of our call.
 
 """
 
 WORKFLOW = """\
 ## Guarding your own machine against regressions
 
-pytest-benchmark keeps every saved run under `.benchmarks/<machine>/` and can
-compare a new run with an old one, failing when a median got slower:
+Absolute times move with the machine's load, so the regression check compares
+ratios: every implementation of the registry (`benchmarks/impls.py`) is timed
+against the post's code on the same problem, back to back in interleaved
+rounds, and the ratio is kept (`scripts/bench_regress.py`):
 
 ```sh
-make bench-save      # run the suites and save the run as the baseline
+make bench-save    BENCH_ARGS="--sizes toy,cs231n-dev --dtypes float64"  # the baseline
 # ... change the code ...
-make bench-compare   # run again, compare with the last saved run;
-                     # fails if any median is more than 10% slower
+make bench-compare BENCH_ARGS="--sizes toy,cs231n-dev --dtypes float64"  # exits 1 on a regression
 ```
 
-`bench-compare` is `pytest benchmarks --benchmark-compare
---benchmark-compare-fail=median:10%`. Absolute times are only comparable on
-one machine under the same load: check `uptime` first, and on a shared
-machine repeat a failing comparison before believing it (here, 15-50% swings
-from run to run were seen while other jobs ran). Ratios measured side by side
-in one run, as in the tables above, are the numbers to trust.
+`BENCH_ARGS` selects sizes (`--sizes`), dtypes (`--dtypes`), implementations
+(`--impls`) and rounds (`--rounds`); without it all five sizes run in both
+dtypes (minutes, GBs at the large sizes). A ratio fails when it grew by more
+than a limit derived from the measured spread of the two runs (four standard
+errors of the medians, at least 10% and at most 30%). `make bench-selftest`
+shows the verdict is not a coin flip: on unchanged code five compares out of
+five pass, and with a planted 1.5x slowdown five out of five fail. `make test`
+runs `bench-save` then `bench-compare` on the toy size (seconds), so the
+commands cannot rot. To guard an implementation of your own, see
+[Guard your own implementation](guard-your-own.md).
 
-`make bench` runs the same suites, then `scripts/bench_sidebyside.py` (the
-side-by-side ratios at the top of this page), with this environment's
-`OPENBLAS_CORETYPE` / `OPENBLAS_L2_SIZE` overrides unset for those commands, so
-that OpenBLAS picks its kernel itself (the kernel it ran is listed above), and
-rewrites this page. The CI runs each benchmark once on the small sizes
-(`make bench-smoke`, timing disabled) so that the suites cannot rot.
+`make bench` runs the pytest-benchmark suites, then `scripts/bench_sidebyside.py
+--profile` (the side-by-side ratios and the profile of the *Targets* section) and
+`scripts/bench_memory.py`, with this environment's `OPENBLAS_CORETYPE` /
+`OPENBLAS_L2_SIZE` overrides unset for those commands, and rewrites this page.
+The CI runs each benchmark once on the small sizes (`make bench-smoke`, timing
+disabled) so that the suites cannot rot.
 
-Settings of the core: `SOFTMAX_REF_NUM_THREADS` (threads over row blocks,
-default min(2, cores)) and `SOFTMAX_REF_BLOCK_BYTES` (bytes of X per block;
-default 2 MiB for D < 256, else 8 MiB: the rule and its measurements are
-in `softmax_ref/_kernels.py` and `scripts/tune_block.py`).
+Settings of the core: `SOFTMAX_REF_NUM_THREADS` (lanes over row blocks,
+default min(2, cores) for D < 256, else 1) and `SOFTMAX_REF_BLOCK_BYTES` (bytes
+of X per block; default 2 MiB for D < 256, else 32 MiB: the rule and its
+measurements are in `softmax_ref/_kernels.py` and `scripts/tune_block.py`).
 """
 
 
@@ -378,16 +422,184 @@ def sidebyside_section(path: Path) -> list[str]:
         "round, then the median over rounds; the machine's load drifts between\n"
         "pytest-benchmark's consecutive benchmarks, but hardly within one round.\n"
         f"Load average during these rounds: {min(loads):.1f} to {max(loads):.1f}.\n"
-        "✓ / ✗: the issue's targets (float64: ours / post's code at most 0.5 at toy,\n"
-        "cs231n-full and tall, 0.6 at cs231n-dev, 0.9 at wide-class; faster than JAX and\n"
-        "scikit-learn everywhere; within 2.5x, 5x and 1.15x of the bound on cs231n-full,\n"
-        "tall and wide-class; float32: faster than JAX).",
+        "✓ / ✗: a target met or missed (listed in the next section).",
     )
+    out += targets_section(rows)
+    out += registry_section(rows)
     out.append("")
     return out
 
 
-def render(path: Path, out: Path, plot_path: Path, sidebyside: Path | None = None) -> str:
+def targets_section(rows: list[dict[str, Any]]) -> list[str]:
+    """Every target: met or missed, by how much, and where our time went when missed."""
+    out = [
+        "",
+        "## Targets",
+        "",
+        "From the side-by-side ratios above (median over rounds; the range is the fastest",
+        "and slowest round). float64: ours / the post's code at most 0.5 at toy,",
+        "cs231n-full and tall, 0.6 at cs231n-dev, 0.9 at wide-class; faster than JAX jit",
+        "at toy; faster than scikit-learn at toy, cs231n-dev and wide-class; within 2.5x",
+        "of the lower bound at cs231n-full and 5x at tall. float32: faster than JAX jit",
+        "at every size. Where a target is missed, *our time* shows where the call's time",
+        "went: each piece of the call timed alone in the same rounds",
+        "(`scripts/bench_sidebyside.py --profile`), as a share of the whole call.",
+        "",
+        "| size | dtype | target | measured (range) | verdict | our time |",
+        "|---|---|---|---|---|---|",
+    ]
+    met = total = 0
+    for r in rows:
+        for key, limit in targets_of(r["size"], r["dtype"]).items():
+            value = r.get(key)
+            total += 1
+            if value is None:
+                out.append(
+                    f"| {r['size']} | {r['dtype']} | {TARGET_NAMES[key]} <= {limit:g} "
+                    "| not measured | ✗ | |"
+                )
+                continue
+            lo, hi = r.get(key + "_range", [value, value])
+            ok = value <= limit
+            met += ok
+            verdict = "✓ met" if ok else f"✗ missed by {value / limit - 1:.0%}"
+            out.append(
+                f"| {r['size']} | {r['dtype']} | {TARGET_NAMES[key]} <= {limit:g} "
+                f"| {value:.2f} ({lo:.2f}-{hi:.2f}) | {verdict} "
+                f"| {'' if ok else profile_text(r)} |"
+            )
+    out += ["", f"{met} of {total} targets met.", ""]
+    return out
+
+
+def profile_text(r: dict[str, Any]) -> str:
+    times = r.get("median_times", {})
+    ours = times.get("ours")
+    pieces = {k.removeprefix("piece: "): v for k, v in times.items() if k.startswith("piece: ")}
+    if not ours or not pieces:
+        return "(no profile: run with --profile)"
+    parts = [f"{name} {t / ours:.0%}" for name, t in pieces.items()]
+    rest = 1 - sum(pieces.values()) / ours
+    return ", ".join(parts) + f", the rest {rest:.0%}"
+
+
+def registry_section(rows: list[dict[str, Any]]) -> list[str]:
+    """Every registered implementation's time over the post's code (benchmarks/impls.py)."""
+    names = sorted(
+        {
+            k.removeprefix("vs_post_")
+            for r in rows
+            for k in r
+            if k.startswith("vs_post_") and not k.endswith("_range")
+        }
+    )
+    if not names:
+        return []
+    out = [
+        "",
+        "## Every registered implementation against the post's code",
+        "",
+        "Time over the post's code, side by side (below 1 is faster), for every entry of",
+        "the registry `benchmarks/impls.py`: an implementation added there appears here.",
+        "",
+        "| size | dtype | " + " | ".join(names) + " |",
+        "|---|---|" + "---|" * len(names),
+    ]
+    for r in rows:
+        cells = [f"{r['vs_post_' + n]:.2f}" if ("vs_post_" + n) in r else "-" for n in names]
+        out.append(f"| {r['size']} | {r['dtype']} | " + " | ".join(cells) + " |")
+    return out
+
+
+def memory_section(path: Path, plot_path: Path, page_dir: Path) -> list[str]:
+    """scripts/bench_memory.py's measurements: a table and a plot against N."""
+    data = json.loads(path.read_text())
+    rows = data["rows"]
+    if not rows:
+        return []
+    d, c, dtype = rows[0]["D"], rows[0]["C"], rows[0]["dtype"]
+    impls = list(dict.fromkeys(r["impl"] for r in rows))
+    ns = sorted({r["N"] for r in rows})
+    by = {(r["impl"], r["N"]): r for r in rows}
+    out = [
+        "",
+        f"## Peak extra memory against N (D = {d}, C = {c}, {dtype})",
+        "",
+        "From `scripts/bench_memory.py`: one call in a fresh process per cell, after a",
+        "warm-up call. *traced*: tracemalloc's peak above what was allocated before the",
+        "call (NumPy's allocations; JAX's buffers are not traced). *RSS*: the growth of the",
+        "resident set during the call, sampled every 0.5 ms (all libraries). *peak RSS*:",
+        "the process's whole peak (`ru_maxrss`), with the problem itself and the libraries.",
+        "`streaming` is `loss_and_grad_streaming` over chunks of 10^4 rows.",
+        "",
+        "| implementation | " + " | ".join(f"N = {n:,}" for n in ns) + " |",
+        "|---|" + "---|" * len(ns),
+    ]
+    for impl in impls:
+        cells = []
+        for n in ns:
+            r = by.get((impl, n))
+            if r is None:
+                cells.append("-")
+                continue
+            traced = r["traced_peak_bytes"]
+            cells.append(
+                f"traced {fmt_bytes(traced)}, RSS {fmt_bytes(r['rss_growth_bytes'])}, "
+                f"peak RSS {fmt_bytes(r['rss_peak_bytes'])}"
+                if traced is not None
+                else f"RSS {fmt_bytes(r['rss_growth_bytes'])}, "
+                f"peak RSS {fmt_bytes(r['rss_peak_bytes'])}"
+            )
+        out.append(f"| {impl} | " + " | ".join(cells) + " |")
+    nc = {n: by[(impls[0], n)]["bytes_NC"] for n in ns if (impls[0], n) in by}
+    out += [
+        "| one N x C array | " + " | ".join(fmt_bytes(nc.get(n)) for n in ns) + " |",
+        "",
+    ]
+    ours = [by[("ours", n)]["traced_peak_bytes"] for n in ns if ("ours", n) in by]
+    if len(ours) >= 2 and ours[0]:
+        out += [
+            f"Ours from N = {ns[0]:,} to N = {ns[-1]:,}: traced peak {fmt_bytes(ours[0])} to "
+            f"{fmt_bytes(ours[-1])} while N grew {ns[-1] // ns[0]:,}-fold (it stops growing "
+            "once N passes one block of rows); the post's code grows with N.",
+            "",
+        ]
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for impl in impls:
+        pts = [(n, by[(impl, n)]) for n in ns if (impl, n) in by]
+        key = "traced_peak_bytes" if pts and pts[0][1]["traced_peak_bytes"] is not None else None
+        key = key or "rss_growth_bytes"
+        label = f"{impl} ({'tracemalloc' if key == 'traced_peak_bytes' else 'RSS growth'})"
+        ax.plot([n for n, _ in pts], [max(r[key], 1) for _, r in pts], marker="o", label=label)
+    ax.plot(ns, [nc[n] for n in ns if n in nc], "k--", label="one N x C array")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("N (samples)")
+    ax.set_ylabel("peak extra bytes of one call")
+    ax.grid(which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    plot_path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(plot_path, dpi=90)
+    plt.close(fig)
+    rel = plot_path.relative_to(page_dir) if plot_path.is_relative_to(page_dir) else plot_path
+    out += [f"![Peak extra memory against N]({rel.as_posix()})", ""]
+    return out
+
+
+def render(
+    path: Path,
+    out: Path,
+    plot_path: Path,
+    sidebyside: Path | None = None,
+    memory: Path | None = None,
+    memory_plot: Path | None = None,
+) -> str:
     data, by_problem, gemm = load(path)
     min_rows = analyse(by_problem, gemm, "min")
     rows = analyse(by_problem, gemm, "median")
@@ -414,6 +626,10 @@ def render(path: Path, out: Path, plot_path: Path, sidebyside: Path | None = Non
         f"The plot: the {what}, our time over each other's, on a log scale.",
         "",
     ]
+    if memory is not None:
+        lines += memory_section(
+            memory, memory_plot or out.parent / "benchmark-memory.png", out.parent
+        )
     lines.append(DESIGN)
     lines.append(WORKFLOW)
     # The plot shows the side-by-side ratios when there are any: the ones to trust.
@@ -433,9 +649,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--sidebyside", type=Path, help="JSON of scripts/bench_sidebyside.py to include"
     )
+    parser.add_argument("--memory", type=Path, help="JSON of scripts/bench_memory.py to include")
+    parser.add_argument("--memory-plot", type=Path, default=ROOT / "docs" / "benchmark-memory.png")
     args = parser.parse_args(argv)
     run = (args.run or newest_run()).resolve()
-    render(run, args.out.resolve(), args.plot.resolve(), args.sidebyside)
+    render(
+        run,
+        args.out.resolve(),
+        args.plot.resolve(),
+        args.sidebyside,
+        args.memory,
+        args.memory_plot.resolve(),
+    )
     print(f"wrote {args.out} and {args.plot} from {run}")
     return 0
 

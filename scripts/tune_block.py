@@ -11,7 +11,7 @@ Run it on a quiet machine (check ``uptime``), with the OpenBLAS overrides of
 this environment unset for this command only::
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python scripts/tune_block.py \\
-        --sizes tall,cs231n-full --blocks 128K,512K,2M,8M,16M --threads 1,2
+        --sizes tall,cs231n-full --blocks 128K,512K,2M,8M,32M --threads 1,2
 """
 
 from __future__ import annotations
@@ -28,14 +28,6 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-SIZES = {
-    "toy": (1000, 2, 3),
-    "cs231n-dev": (500, 3073, 10),
-    "cs231n-full": (49000, 3073, 10),
-    "tall": (1_000_000, 32, 10),
-    "wide-class": (10_000, 1000, 1000),
-}
-
 
 def parse_bytes(text: str) -> int:
     units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
@@ -48,13 +40,14 @@ def parse_bytes(text: str) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="cs231n-dev,tall")
-    parser.add_argument("--blocks", default="128K,512K,2M,8M,16M")
+    parser.add_argument("--blocks", default="128K,512K,2M,8M,32M")
     parser.add_argument("--threads", default="1,2")
     parser.add_argument("--dtype", default="float64", choices=["float64", "float32"])
     parser.add_argument("--rounds", type=int, default=7)
     args = parser.parse_args(argv)
 
     from post_softmax import softmax_loss
+    from problems import SIZES
     from threadpoolctl import threadpool_info
 
     import softmax_ref as sr

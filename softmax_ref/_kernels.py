@@ -14,22 +14,29 @@ is one score buffer and one (C, D) accumulator per lane, whatever N is.
 Determinism: blocks are numbered 0, 1, 2, ... in row order and dealt
 round-robin to a fixed number of *lanes*; a lane adds its blocks in order, and
 the lanes are added in order 0, 1, ... at the end. A result is therefore
-bitwise identical from run to run for a given block size and lane count,
-whichever thread runs first. Each lane runs on its own thread when there are
-several; NumPy's ufuncs and BLAS release the GIL, so the element-wise work
-(which NumPy runs on one core) is spread over the cores.
+bitwise identical from run to run for a given block size, lane count and BLAS
+thread count, whichever thread runs first, and whether or not other Python
+threads call the kernel at the same time: a call changes no process-wide
+setting. Each lane runs on its own thread when there are several; NumPy's
+ufuncs and BLAS release the GIL, so the element-wise work (which NumPy runs on
+one core) is spread over the cores.
+
+BLAS's own thread count is left as the caller set it. It is process-wide
+(OpenBLAS has no per-thread setting that holds in its pthreads build), so
+lowering it for the duration of a call would slow, and change the last bits
+of, whatever the caller's other threads compute meanwhile. Lanes are used
+where the element-wise work dominates (narrow X, D < ``LANES_MAX_FEATURES``);
+for wide X the GEMMs dominate and one lane leaves the parallel work to BLAS's
+threads, whose barriers then come once per large block.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import os
 import threading
-import warnings
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, wait
-from typing import Any
 
 import numpy as np
 
@@ -39,7 +46,8 @@ __all__ = [
     "BlockedSums",
     "default_block_rows",
     "default_threads",
-    "single_threaded_blas",
+    "one_block",
+    "one_block_sums",
 ]
 
 #: Environment variables overriding the defaults, read at each call so that a
@@ -51,6 +59,11 @@ BLOCK_ENV = "SOFTMAX_REF_BLOCK_BYTES"
 #: element-wise steps per score), one lane on the calling thread is fastest:
 #: handing work to a thread costs tens of microseconds, ~1e5 multiply-adds.
 MIN_WORK_FOR_THREADS = 1 << 20
+
+#: From this width of X on, the GEMMs (4 D multiply-adds per score) outweigh the
+#: element-wise steps (~16 per score, exp above all), and BLAS's own threads do
+#: the parallel work better than lanes whose GEMMs would compete with them.
+LANES_MAX_FEATURES = 256
 
 
 def _positive_int_env(name: str) -> int | None:
@@ -74,94 +87,44 @@ def _usable_cores() -> int:
         return os.cpu_count() or 1
 
 
-def default_threads() -> int:
+def default_threads(n_features: int | None = None) -> int:
     """Lanes (threads) for a call: ``$SOFTMAX_REF_NUM_THREADS``, else min(2, usable cores).
 
     Two threads is what the element-wise work needs to use a 2-core machine,
     and more than two lanes rarely pays: BLAS work is the same total either
-    way, and every lane adds a (C, D) accumulator.
+    way, and every lane adds a (C, D) accumulator. Without the variable, X of
+    ``n_features >= LANES_MAX_FEATURES`` columns gets one lane: its GEMMs
+    dominate, and BLAS threads them.
     """
     n = _positive_int_env(THREADS_ENV)
     if n is not None:
         return n
+    if n_features is not None and n_features >= LANES_MAX_FEATURES:
+        return 1
     return max(1, min(2, _usable_cores()))
 
 
 def default_block_rows(n_features: int, itemsize: int) -> int:
     """Rows per block for X of this width (the tuning rule; see scripts/tune_block.py).
 
-    ``$SOFTMAX_REF_BLOCK_BYTES`` bytes of X if set, else 2 MiB for D < 256 and
-    8 MiB from D = 256 on; never fewer than 64 rows. Measured with two threads
-    on the project's 2-core machine (time relative to the post's code, side by
-    side, float64): tall (D = 32) 0.39, 0.24, 0.21, 0.20, 0.19, 0.22 at 256 KiB,
-    512 KiB, 1, 2, 4, 8 MiB (float32 flat from 1 MiB on): small blocks pay
-    NumPy's per-call overhead ~20 times per block, and 2 MiB of X keeps the
-    block's scores (C = 10) in L2. cs231n-full (D = 3073): 0.69, 0.62, 0.58,
-    0.60, 0.56 at 1-16 MiB; wide-class (D = C = 1000): 0.88, 0.69, 0.66, 0.62,
-    0.65: OpenBLAS's skinny GEMMs want long blocks, and two lanes' blocks of
-    8 MiB of X (and up to as much of scores) still share the 32 MiB L3.
+    ``$SOFTMAX_REF_BLOCK_BYTES`` bytes of X if set, else 2 MiB for narrow X
+    (D < ``LANES_MAX_FEATURES``, two lanes) and 32 MiB for wide X (one lane,
+    BLAS's threads); never fewer than 64 rows. Narrow X, measured with two
+    lanes on the project's 2-core machine (time relative to the post's code,
+    side by side, float64): tall (D = 32) 0.39, 0.24, 0.21, 0.20, 0.19, 0.22
+    at 256 KiB, 512 KiB, 1, 2, 4, 8 MiB (float32 flat from 1 MiB on): small
+    blocks pay NumPy's per-call overhead ~20 times per block, and 2 MiB of X
+    keeps the block's scores (C = 10) in L2. Wide X: every block costs two
+    threaded GEMMs, each with a barrier of BLAS's threads, so blocks are long;
+    at cs231n shapes (D = 3073) 8 and 32 MiB measured alike on a loaded
+    machine, and 32 MiB holds cs231n-dev (500 rows, 12 MiB) in one block. The
+    scores of a block are C / D of its bytes of X.
     """
     block_bytes = _positive_int_env(BLOCK_ENV)
     if block_bytes is None:
-        block_bytes = (2 if n_features < 256 else 8) * 1024 * 1024
+        block_bytes = (2 if n_features < LANES_MAX_FEATURES else 32) * 1024 * 1024
     return max(64, block_bytes // (n_features * itemsize))
 
-
-class _SingleThreadedBlas:
-    """Hold NumPy's BLAS at one thread while a blocked call runs (re-entrant, thread-safe).
-
-    Many small GEMMs, each split over OpenBLAS's thread pool, pay a barrier
-    per call; on a busy machine a barrier waits for a scheduler slice, and a
-    blocked loop of them ran 10-70x slower than one large GEMM. So each
-    block's GEMMs run on its lane's thread and the lanes supply the
-    parallelism. The BLAS setting is process-wide: the first caller in saves
-    it, the last one out restores it, so a caller's own BLAS setting survives.
-    Uses threadpoolctl when it is installed (the ``demo`` extra brings it, and
-    scikit-learn depends on it); without it the BLAS is left as it is.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._depth = 0
-        self._saved: list[tuple[Any, int]] = []
-        self._libs: list[Any] | None = None
-
-    def _blas_libs(self) -> list[Any]:
-        if self._libs is None:
-            try:
-                from threadpoolctl import ThreadpoolController
-            except ImportError:
-                self._libs = []
-            else:
-                # Scanning the loaded libraries costs ~30 ms: once per process. Its
-                # warnings (e.g. two OpenMP runtimes loaded) concern other libraries.
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    blas = ThreadpoolController().select(user_api="blas")
-                self._libs = list(blas.lib_controllers)
-        return self._libs
-
-    def __enter__(self) -> None:
-        with self._lock:
-            if self._depth == 0:
-                self._saved = []
-                for lib in self._blas_libs():
-                    n = lib.get_num_threads()
-                    if n is not None and n != 1:
-                        lib.set_num_threads(1)
-                        self._saved.append((lib, n))
-            self._depth += 1
-
-    def __exit__(self, *exc: object) -> None:
-        with self._lock:
-            self._depth -= 1
-            if self._depth == 0:
-                for lib, n in self._saved:
-                    lib.set_num_threads(n)
-                self._saved = []
-
-
-single_threaded_blas = _SingleThreadedBlas()
 
 _pools: dict[int, ThreadPoolExecutor] = {}
 _pools_lock = threading.Lock()
@@ -171,9 +134,8 @@ def _forget_threads_after_fork() -> None:
     # A forked child has none of the parent's threads: an inherited pool would
     # queue work that no thread runs (a hang), and an inherited lock may be held.
     _pools.clear()
-    global _pools_lock, single_threaded_blas
+    global _pools_lock
     _pools_lock = threading.Lock()
-    single_threaded_blas = _SingleThreadedBlas()
 
 
 if hasattr(os, "register_at_fork"):
@@ -210,6 +172,88 @@ def _run_length(n_classes: int) -> int:
     return max(1, int(np.log(np.finfo(np.float64).max) / np.log(n_classes)) - 1)
 
 
+def _block(
+    WT: np.ndarray,
+    b: np.ndarray,
+    Xb: np.ndarray,
+    yb: np.ndarray,
+    S: np.ndarray,
+    m: np.ndarray,
+    s: np.ndarray,
+    grad: bool,
+) -> float:
+    """The arithmetic of one block, the only place it is written (both routes use it).
+
+    ``Xb`` (B, D), ``yb`` (B,), ``WT`` = W^T (C, D); scratch ``S`` (C, B) and
+    ``m``, ``s`` (B,) in W's dtype. Returns ``sum_n [logsumexp(F_n) - F_{n,y_n}]``
+    over the block (float64) and, when ``grad``, leaves ``(P - Y)^T`` in ``S``.
+    The caller sets np.errstate (overflow is reported through the result).
+    """
+    n_classes, nb = S.shape
+    # S = (X_b W + b)^T, class-major: row c holds class c's score for every sample.
+    np.matmul(WT, Xb.T, out=S)
+    S += b[:, None]
+    # Shift each sample's scores by their max m_n: softmax is unchanged and exp
+    # cannot overflow.
+    np.maximum.reduce(S, axis=0, out=m)
+    S -= m
+    # F_{n,y_n} - m_n, read before S is overwritten: entry (y_n, n) of S.
+    at_label = yb * nb + _arange(nb, 1)
+    S_flat = S.reshape(-1)
+    shifted_y = S_flat[at_label]
+    # loss_n = log s_n - (F_{n,y_n} - m_n), s_n = sum_j exp(F_nj - m_n), in float64.
+    np.exp(S, out=S)
+    np.add.reduce(S, axis=0, out=s)
+    # sum_n log s_n as the logs of products over runs of samples: each s_n is in
+    # [1, C], so a run's product cannot overflow, and one log serves a whole run.
+    s_prods = np.multiply.reduceat(s, _arange(nb, _run_length(n_classes)), dtype=np.float64)
+    loss = float(np.add.reduce(np.log(s_prods))) - float(np.add.reduce(shifted_y, dtype=np.float64))
+    if grad:
+        # P - Y: P = exp(F - m) / sum_j exp(F_j - m), then 1 off at each label
+        # (the derivation's case i = y_n).
+        np.reciprocal(s, out=s)
+        S *= s
+        S_flat[at_label] -= 1
+    return loss
+
+
+def one_block(n_rows: int, n_features: int, n_classes: int, itemsize: int) -> bool:
+    """Whether a call is small enough for :func:`one_block_sums`: one block, one lane.
+
+    The default choice of :class:`BlockedSums` for X of this shape would be a
+    single block on a single lane (too little work to hand to a thread, or X wide
+    enough that BLAS threads the GEMMs): then the blocked machinery (lanes, their
+    accumulators, the iteration over blocks) is skipped, not merely not used.
+    """
+    # Both settings are read (and a bad value reported) whichever way it goes.
+    threads = default_threads(n_features)
+    if n_rows > default_block_rows(n_features, itemsize):
+        return False
+    return threads == 1 or n_rows * n_classes * (n_features + 16) < MIN_WORK_FOR_THREADS
+
+
+def one_block_sums(
+    W: np.ndarray, b: np.ndarray, X: np.ndarray, y: np.ndarray, grad: bool = True
+) -> tuple[float, np.ndarray, np.ndarray]:
+    """All of X as one block on the calling thread: what BlockedSums gives for one block.
+
+    Returns the loss sum (float64), ``(P - Y)^T X`` (C, D) in W's dtype and
+    ``sum_n (P - Y)_n`` (C,) in float64, bitwise as :class:`BlockedSums` gives
+    them when X is one block of one lane (the same :func:`_block`, the same
+    GEMM). Without ``grad`` the two arrays are empty.
+    """
+    n_rows, n_classes = X.shape[0], W.shape[1]
+    S = np.empty((n_classes, n_rows), dtype=W.dtype)
+    m = np.empty(n_rows, dtype=W.dtype)
+    s = np.empty(n_rows, dtype=W.dtype)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        loss = _block(W.T, b, X, y, S, m, s, grad)
+        if not grad:
+            return loss, S[:, :0], s[:0].astype(np.float64)
+        db = np.add.reduce(S, axis=1).astype(np.float64, copy=False)
+        return loss, S @ X, db
+
+
 class _Lane:
     """One lane's running sums and scratch buffers.
 
@@ -226,10 +270,6 @@ class _Lane:
         self._scores = np.empty(n_classes * block_rows, dtype=dtype)
         self._m = np.empty(block_rows, dtype=dtype)
         self._s = np.empty(block_rows, dtype=dtype)
-        self._cols = _arange(block_rows, 1)
-        # Starts of the runs of samples whose row sums are multiplied before one log.
-        self._run = _run_length(n_classes)
-        self._runs = _arange(block_rows, self._run)
         self._gemm: np.ndarray | None = None
 
     def add(
@@ -237,40 +277,13 @@ class _Lane:
     ) -> None:
         """Add one block: rows ``Xb`` (B, D), labels ``yb`` (B,); ``WT`` is W^T (C, D)."""
         n_classes, nb = WT.shape[0], Xb.shape[0]
-        # S = (X_b W + b)^T, class-major: row c holds class c's score for every sample.
         S = self._scores[: n_classes * nb].reshape(n_classes, nb)
-        np.matmul(WT, Xb.T, out=S)
-        S += b[:, None]
-        # Shift each sample's scores by their max m_n: softmax is unchanged and exp
-        # cannot overflow.
-        m = self._m[:nb]
-        np.max(S, axis=0, out=m)
-        S -= m
-        # F_{n,y_n} - m_n, read before S is overwritten: entry (y_n, n) of S.
-        at_label = yb * nb + self._cols[:nb]
-        S_flat = S.reshape(-1)
-        shifted_y = S_flat[at_label]
-        # loss_n = log s_n - (F_{n,y_n} - m_n), s_n = sum_j exp(F_nj - m_n), in float64.
-        np.exp(S, out=S)
-        s = self._s[:nb]
-        np.add.reduce(S, axis=0, out=s)
-        # sum_n log s_n as the logs of products over runs of samples: each s_n is in
-        # [1, C], so a run's product cannot overflow, and one log serves a whole run.
-        starts = self._runs[: -(-nb // self._run)]
-        s_prods = np.multiply.reduceat(s, starts, dtype=np.float64)
-        self.loss += float(np.sum(np.log(s_prods))) - float(
-            np.add.reduce(shifted_y, dtype=np.float64)
-        )
+        self.loss += _block(WT, b, Xb, yb, S, self._m[:nb], self._s[:nb], grad)
         self.n_blocks += 1
         if not grad:
             return
-        # P - Y: P = exp(F - m) / sum_j exp(F_j - m), then 1 off at each label
-        # (the derivation's case i = y_n).
-        np.reciprocal(s, out=s)
-        S *= s
-        S_flat[at_label] -= 1
         # db += sum_n (P - Y)_n ; dW^T += (P - Y)^T X_b, the (C, D) orientation.
-        self.db += np.sum(S, axis=1)
+        self.db += np.add.reduce(S, axis=1)
         if self.n_blocks == 1:
             np.matmul(S, Xb, out=self.GX)
         else:
@@ -300,8 +313,10 @@ class BlockedSums:
     over all chunks so far) goes to lane ``k % n_lanes``. The lanes run in
     parallel on a chunk and are joined before the next chunk, so chunks may come
     from an iterator that can only be read on one thread. One :meth:`add` of all
-    of X is the in-memory ``loss_and_grad``; chunks whose lengths are multiples
-    of ``block_rows``, with the same lane count, give bitwise the same numbers.
+    of X is the in-memory ``loss_and_grad`` (whose small calls take
+    :func:`one_block_sums` instead, with the same bits); chunks whose lengths are
+    multiples of ``block_rows``, with the same lane count, give bitwise the same
+    numbers.
 
     ``n_rows``, when known (the in-memory call), sizes the buffers, picks one
     lane for problems too small to be worth a thread, and evens out the blocks
@@ -323,7 +338,7 @@ class BlockedSums:
         if block_rows is None:
             block_rows = default_block_rows(n_features, W.dtype.itemsize)
         if n_threads is None:
-            n_threads = default_threads()
+            n_threads = default_threads(n_features)
         if block_rows < 1 or n_threads < 1:
             raise ValueError(
                 f"block_rows and n_threads must be >= 1; got {block_rows} and {n_threads}"
@@ -372,22 +387,19 @@ class BlockedSums:
             for j in range((k - first) % L, n_blocks, L):
                 yield X[j * B : (j + 1) * B], y[j * B : (j + 1) * B]
 
-        # One BLAS thread per lane whenever there is more than one GEMM (see
-        # _SingleThreadedBlas); a single block keeps BLAS's own threads.
-        with single_threaded_blas if n_blocks > 1 else contextlib.nullcontext():
-            if L == 1:
-                self._lanes[0].run(self._WT, self._b, lane_blocks(0), self.grad)
-            else:
-                pool = _pool(L)
-                futures = [
-                    pool.submit(lane.run, self._WT, self._b, lane_blocks(k), self.grad)
-                    for k, lane in enumerate(self._lanes)
-                ]
-                # Let every lane finish before any error surfaces, so that none is
-                # still running when the BLAS setting is restored.
-                wait(futures)
-                for f in futures:
-                    f.result()
+        if L == 1:
+            self._lanes[0].run(self._WT, self._b, lane_blocks(0), self.grad)
+        else:
+            pool = _pool(L)
+            futures = [
+                pool.submit(lane.run, self._WT, self._b, lane_blocks(k), self.grad)
+                for k, lane in enumerate(self._lanes)
+            ]
+            # Let every lane finish before any error surfaces, so that none is
+            # still writing to its sums when the caller sees the error.
+            wait(futures)
+            for f in futures:
+                f.result()
         self._next_block += n_blocks
         self.n_samples += n
 

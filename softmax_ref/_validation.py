@@ -194,6 +194,31 @@ def check_labels(
     return labels.astype(np.intp, copy=False)
 
 
+def _checked_fast(
+    W: Any, b: Any, X: Any, y: Any, reg: Any
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float] | None:
+    # check_problem's result for plain arrays of one float dtype that pass every
+    # check, else None (the full checks then run and name what is wrong).
+    if not (type(X) is type(W) is type(b) is type(y) is np.ndarray):
+        return None
+    dtype = X.dtype
+    if dtype.char not in "fd" or W.dtype != dtype or b.dtype != dtype or y.dtype.kind not in "iu":
+        return None
+    if X.ndim != 2 or W.ndim != 2 or b.ndim != 1 or y.ndim != 1:
+        return None
+    (n, d), c = X.shape, W.shape[1]
+    if not (n and d and c) or W.shape[0] != d or b.shape[0] != c or y.shape[0] != n:
+        return None
+    if type(reg) not in (float, int) or not 0 <= reg < np.inf:
+        return None
+    # One pass over y for both bounds: viewed as unsigned, a negative label is huge.
+    if int(y.view(f"u{y.dtype.itemsize}").max()) >= c:
+        return None
+    if not (np.isfinite(W).all() and np.isfinite(b).all()):
+        return None
+    return W, b, X, y.astype(np.intp, copy=False), float(reg)
+
+
 def check_problem(
     W: Any, b: Any, X: Any, y: Any, reg: Any
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
@@ -202,7 +227,16 @@ def check_problem(
     Shapes: X (N, D), W (D, C), b (C,), y (N,) integers in [0, C), reg >= 0.
     N, D and C must be at least 1. The returned float arrays share a dtype
     (float32 only if X, W and b all are); inputs are never written to.
+
+    Cost: one pass over y and one over W and b, plus a fixed number of Python
+    operations whatever the sizes; inputs that are already arrays of one float
+    dtype (the common case, and every call of a training loop) take a shorter
+    route with the same outcome, and anything else goes through the full checks,
+    which also write the error messages.
     """
+    checked = _checked_fast(W, b, X, y, reg)
+    if checked is not None:
+        return checked
     X = as_float_array("X", X, 2)
     W = as_float_array("W", W, 2)
     b = as_float_array("b", b, 1)

@@ -24,8 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from softmax_ref._kernels import BlockedSums
-from softmax_ref._sums import mean_and_penalty
+from softmax_ref._kernels import BlockedSums, one_block, one_block_sums
+from softmax_ref._sums import finish, mean_and_penalty
 from softmax_ref._types import Params
 from softmax_ref._validation import check_problem, raise_if_nonfinite
 
@@ -164,11 +164,16 @@ def loss(W: Any, b: Any, X: Any, y: Any, reg: float = 0.0) -> np.floating:
         1600.0
     """
     W, b, X, y, reg = check_problem(W, b, X, y, reg)
-    # The forward half of loss_and_grad's blocked pass: no (N, C) array is formed.
-    sums = BlockedSums(W, b, grad=False, n_rows=X.shape[0])
-    sums.add(X, y)
+    (n, d), c = X.shape, W.shape[1]
+    # The forward half of loss_and_grad's pass: no (N, C) array is formed.
+    if one_block(n, d, c, W.dtype.itemsize):
+        loss_sum = one_block_sums(W, b, X, y, grad=False)[0]
+    else:
+        sums = BlockedSums(W, b, grad=False, n_rows=n)
+        sums.add(X, y)
+        loss_sum = sums.loss_sum()
     with np.errstate(over="ignore", invalid="ignore"):
-        value = sums.loss_sum() / X.shape[0] + 0.5 * reg * np.sum(W * W, dtype=np.float64)
+        value = loss_sum / n + 0.5 * reg * np.sum(W * W, dtype=np.float64)
         out = W.dtype.type(value)
     _check_result(out, W=W, b=b, X=X)
     return out
@@ -192,12 +197,19 @@ def loss_and_grad(
     larger than the cache, or an ``np.memmap`` larger than memory, streams
     through (give X the dtype of W, or validation converts all of X first).
     Data that arrives in pieces: :func:`softmax_ref.loss_and_grad_streaming`.
-    Threads: ``$SOFTMAX_REF_NUM_THREADS`` (default min(2, cores)); block
-    size: ``$SOFTMAX_REF_BLOCK_BYTES`` of X (default by the width of X). For
-    one setting of both, results are bitwise identical from run to run.
-    While a call of several blocks runs, NumPy's BLAS is held at one thread
-    (process-wide, restored after): the threads over blocks do the parallel
-    work, without a BLAS barrier per block.
+    Threads: ``$SOFTMAX_REF_NUM_THREADS`` (default min(2, cores) for
+    X narrower than 256 columns, else 1: there the GEMMs dominate and BLAS
+    threads them); block size: ``$SOFTMAX_REF_BLOCK_BYTES`` of X (default by
+    the width of X).
+
+    Determinism: for one setting of both and one BLAS thread count, results
+    are bitwise identical from call to call, also when several Python
+    threads call at the same time (the calls share no mutable state and
+    change no process-wide setting). NumPy's BLAS runs at the thread count
+    the caller set (process-wide; ``threadpoolctl.threadpool_limits`` or
+    ``OPENBLAS_NUM_THREADS`` set it); OpenBLAS's GEMMs can round differently
+    at another count, so changing it can move the last bits (about 1e-16
+    relative), never more than the tolerances of the paths.
 
     Args:
         W: weights, shape ``(D, C)``.
@@ -222,16 +234,22 @@ def loss_and_grad(
         array([0., 0.])
     """
     W, b, X, y, reg = check_problem(W, b, X, y, reg)
-    n = X.shape[0]
+    (n, d), c = X.shape, W.shape[1]
     # One pass over X in blocks of rows (softmax_ref/_kernels.py); per block,
     #   S = (X_b W + b)^T, shifted by each sample's max score,
     #   loss_n = log sum_j exp(S_jn) - S_{y_n, n},
     #   P - Y = exp(S) / sum_j exp(S_j), minus 1 at each label,
     # and the block's (P - Y)^T X_b and sum_n (P - Y)_n are added to running sums.
     # Extra memory: one block of scores and a (C, D) sum per thread, whatever N is.
-    sums = BlockedSums(W, b, n_rows=n)
-    sums.add(X, y)
-    value, dW, db = mean_and_penalty(sums, W, reg)
+    if one_block(n, d, c, W.dtype.itemsize):
+        # Small problems (one block, one lane, chosen by the measured costs in
+        # _kernels.py): the same arithmetic, without the blocked machinery's set-up.
+        loss_sum, GX, col_sums = one_block_sums(W, b, X, y)
+        value, dW, db = finish(loss_sum, n, GX, col_sums, W, reg)
+    else:
+        sums = BlockedSums(W, b, n_rows=n)
+        sums.add(X, y)
+        value, dW, db = mean_and_penalty(sums, W, reg)
     _check_result(value, dW, db, W=W, b=b, X=X)
     return value, dW, db
 

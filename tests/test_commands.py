@@ -33,6 +33,7 @@ SMOKED = {
     "make test": CI_RUN,
     "make docs-check": CI_RUN,
     "make docs": MAKE_TEST,
+    "make lint": MAKE_TEST,
     "make bench-smoke": MAKE_TEST,
     "make bench": BENCH_STEP,
     "make bench-save": BENCH_STEP,
@@ -47,6 +48,7 @@ SMOKED = {
 #: Documented, deliberately not smoked, and why.
 NOT_SMOKED = {
     "make mutate": "mutation testing runs for minutes (docs/property-suite.md records its score)",
+    "make bench-selftest": "ten timed comparisons (minutes); figures on docs/guard-your-own.md",
 }
 
 _COMMAND = re.compile(r"(?<![\w/-])(?:\S*/)?(make|softmax-ref)\s+([a-z][\w-]*)")
@@ -227,7 +229,7 @@ def test_docs_check_without_chromium_says_how_to_get_it(tmp_path):
     (site / "index.html").write_text("<html></html>", encoding="utf-8")
     run = _run(
         sys.executable,
-        str(ROOT / "scripts" / "docs_check.py"),
+        str(ROOT / "scripts" / "docs_plugins" / "docs_check.py"),
         "--site",
         str(site),
         "--out",

@@ -4,8 +4,9 @@
 adds the partial sums in a fixed order. Each test here pins one way that could
 go wrong: a block boundary (N smaller than, equal to, or not a multiple of the
 block), a lane that gets no block, float32 accumulation, a memmap, chunks fed
-through ``loss_and_grad_streaming``, results that change from run to run,
-BLAS threads left changed, or memory that grows with N.
+through ``loss_and_grad_streaming``, results that change from run to run or
+when other threads call at the same time, a BLAS setting changed under the
+caller's other threads, or memory that grows with N.
 
 The reference is the textbook dense computation in float64 (``dense_reference``),
 written from DESIGN.md's formulas, not from the kernel.
@@ -13,16 +14,21 @@ written from DESIGN.md's formulas, not from the kernel.
 
 from __future__ import annotations
 
+import functools
+import importlib
+import sys
 import threading
 import tracemalloc
 import warnings
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
 
 import softmax_ref as sr
 from softmax_ref import _kernels
+from softmax_ref._validation import check_problem
 from verification.tolerances import tolerances_for
 
 D, C = 6, 5
@@ -195,32 +201,124 @@ def test_thread_counts_agree(blocks_of):
         assert_matches(out, outs[0], np.float64)
 
 
+@functools.cache
+def _blas_controllers() -> list:
+    from threadpoolctl import ThreadpoolController
+
+    with warnings.catch_warnings():
+        # Its warnings (e.g. two OpenMP runtimes loaded) concern other libraries.
+        warnings.simplefilter("ignore")
+        return list(ThreadpoolController().select(user_api="blas").lib_controllers)
+
+
 def blas_threads() -> list[int]:
-    from threadpoolctl import threadpool_info
+    """Every loaded BLAS's current thread count (a cheap call: readable in a loop)."""
+    return [lib.get_num_threads() for lib in _blas_controllers()]
 
-    return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+
+@pytest.fixture
+def blas_at_two_threads():
+    """BLAS set to 2 threads for the test, so that a change to 1 would be seen."""
+    from threadpoolctl import threadpool_limits
+
+    if not _blas_controllers():
+        pytest.skip("threadpoolctl finds no BLAS library to set")
+    with threadpool_limits(2, user_api="blas"):
+        if blas_threads() != [2] * len(_blas_controllers()):
+            pytest.skip(f"BLAS cannot be set to 2 threads here (it runs {blas_threads()})")
+        yield
 
 
-def test_blas_threads_restored_after_concurrent_calls(blocks_of):
-    # Several user threads call the blocked core at once: each holds BLAS at one
-    # thread while it runs; the last one out must restore the setting.
-    blocks_of(B, 2)
-    before = blas_threads()
-    W, b, X, y, reg = problem(32, 30 * B, d=20, c=10)
-    expected = sr.loss_and_grad(W, b, X, y, reg)
-    results: list[tuple] = [()] * 6
+def concurrency_problems() -> list[tuple]:
+    # Every route through the kernel: one block on the caller's thread, several
+    # blocks on two lanes (narrow X), several blocks on one lane (wide X, GEMMs
+    # threaded by BLAS), and a float32 one.
+    shapes = [(50, 5, 3), (700, 40, 10), (20_000, 32, 10), (3_000, 300, 10), (2_000, 400, 30)]
+    out = []
+    for i in range(16):
+        n, d, c = shapes[i % len(shapes)]
+        dtype = np.float32 if i % 4 == 3 else np.float64
+        out.append(problem(100 + i, n, d=d, c=c, dtype=dtype))
+    return out
 
-    def call(i: int) -> None:
-        results[i] = sr.loss_and_grad(W, b, X, y, reg)
 
-    workers = [threading.Thread(target=call, args=(i,)) for i in range(len(results))]
-    for t in workers:
-        t.start()
-    for t in workers:
-        t.join()
-    for out in results:
-        assert_identical(out, expected)
-    assert blas_threads() == before
+def test_concurrent_calls_give_the_serial_bits(monkeypatch, blas_at_two_threads):
+    # loss_and_grad's docstring: bitwise identical whether or not other threads
+    # call at the same time. 8 callers over 16 problems, against serial calls.
+    monkeypatch.setenv(_kernels.BLOCK_ENV, str(1 << 20))  # several blocks at these sizes
+    monkeypatch.delenv(_kernels.THREADS_ENV, raising=False)
+    problems = concurrency_problems()
+    serial = [sr.loss_and_grad(*p) for p in problems]
+    for _ in range(3):
+        with ThreadPoolExecutor(max_workers=8) as ex:
+            concurrent = list(ex.map(lambda p: sr.loss_and_grad(*p), problems))
+        for out, expected in zip(concurrent, serial, strict=True):
+            assert_identical(out, expected)
+
+
+def watch_blas_while(calls: Callable[[], None]) -> set[tuple[int, ...]]:
+    """The BLAS thread counts seen by another thread while ``calls`` runs."""
+    seen: set[tuple[int, ...]] = set()
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            seen.add(tuple(blas_threads()))
+
+    # A short switch interval lets the watcher read often while the callers run.
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        calls()
+    finally:
+        done.set()
+        watcher.join()
+        sys.setswitchinterval(interval)
+    seen.add(tuple(blas_threads()))
+    return seen
+
+
+def blocked_calls(blocks_of) -> Callable[[], None]:
+    # Calls of many blocks on two lanes, made from this (the main) thread: OpenBLAS
+    # ignores a thread count set from another thread once the main thread has set
+    # one, so a kernel that changed it would do so from here.
+    blocks_of(B, 2, d=20)
+    args = problem(32, 200 * B, d=20, c=10)
+
+    def calls() -> None:
+        for _ in range(12):
+            sr.loss_and_grad(*args)
+
+    return calls
+
+
+def test_blas_setting_untouched_while_calls_run(blocks_of, blas_at_two_threads):
+    # The caller's BLAS setting holds for its other threads during the calls, not
+    # only after them: a watcher thread reads it all the while.
+    before = tuple(blas_threads())
+    assert watch_blas_while(blocked_calls(blocks_of)) == {before}
+
+
+def test_blas_watch_catches_a_kernel_that_limits_blas(blocks_of, blas_at_two_threads, monkeypatch):
+    # Meta: a kernel that holds BLAS at one thread while its lanes run (a
+    # process-wide change, restored after) is seen by the watcher above.
+    add = _kernels.BlockedSums.add
+
+    def add_with_one_blas_thread(self, X, y):
+        saved = [(lib, lib.get_num_threads()) for lib in _blas_controllers()]
+        for lib, _ in saved:
+            lib.set_num_threads(1)
+        try:
+            return add(self, X, y)
+        finally:
+            for lib, n in saved:
+                lib.set_num_threads(n)
+
+    monkeypatch.setattr(_kernels.BlockedSums, "add", add_with_one_blas_thread)
+    seen = watch_blas_while(blocked_calls(blocks_of))
+    assert any(1 in counts for counts in seen), seen
 
 
 @pytest.mark.parametrize(
@@ -234,17 +332,25 @@ def test_bad_settings_are_named(monkeypatch, name, value):
 
 
 def _call_in_forked_child(q, problem_args, stale_pools, wait_s) -> None:
-    # Runs in a forked child: put the loss, or "hung" when the call does not end.
+    # Runs in a forked child: put ("ok", loss), ("error", message) when the call
+    # raised, or ("hung", None) when it did not end within wait_s.
     if stale_pools:  # the bug the at-fork hook prevents: the parent's pools, now threadless
         _kernels._pools.update(stale_pools)
     out: list = []
-    t = threading.Thread(target=lambda: out.append(sr.loss_and_grad(*problem_args)), daemon=True)
+
+    def call() -> None:
+        try:
+            out.append(("ok", float(sr.loss_and_grad(*problem_args)[0])))
+        except Exception as exc:
+            out.append(("error", f"{type(exc).__name__}: {exc}"))
+
+    t = threading.Thread(target=call, daemon=True)
     t.start()
     t.join(wait_s)
-    q.put(float(out[0][0]) if out else "hung")
+    q.put(out[0] if out else ("hung", None))
 
 
-def forked_loss(problem_args, stale_pools=None, wait_s=30.0):
+def forked_loss(problem_args, stale_pools=None, wait_s=30.0) -> tuple[str, object]:
     import multiprocessing
 
     ctx = multiprocessing.get_context("fork")
@@ -268,17 +374,27 @@ def test_threaded_call_works_in_a_forked_child(blocks_of):
     blocks_of(B, 2)
     args = problem(60, 20 * B, d=20, c=10)
     L, _, _ = sr.loss_and_grad(*args)  # the parent's pool now has threads
-    assert forked_loss(args) == float(L)
+    assert forked_loss(args) == ("ok", float(L))
 
 
 def test_fork_check_catches_stale_pools(blocks_of):
     # Meta: a child that keeps the parent's (threadless) pools hangs, and the
-    # check above sees it.
+    # check above sees it as a hang, not as an error.
     blocks_of(B, 2)
     args = problem(61, 20 * B, d=20, c=10)
     sr.loss_and_grad(*args)
     # The call takes milliseconds; 3 s without an answer is a hang.
-    assert forked_loss(args, stale_pools=dict(_kernels._pools), wait_s=3.0) == "hung"
+    assert forked_loss(args, stale_pools=dict(_kernels._pools), wait_s=3.0) == ("hung", None)
+
+
+def test_fork_check_tells_an_error_from_a_hang(blocks_of):
+    # Meta: a call that raises in the child is reported as that error, not as a hang.
+    blocks_of(B, 2)
+    W, b, X, y, reg = problem(62, 20 * B, d=20, c=10)
+    X[7, 3] = np.nan
+    status, message = forked_loss((W, b, X, y, reg), wait_s=3.0)
+    assert status == "error"
+    assert "X must be finite" in str(message)
 
 
 # --- memmap and streaming -----------------------------------------------------------
@@ -406,7 +522,7 @@ def peaks(fn, blocks_of, threads):
     out = []
     for n in (N_SMALL, N_LARGE):
         W, b, X, y, reg = problem(50, n, d=8, c=C_MEM)
-        fn(W, b, X, y, reg)  # warm: pools, threadpoolctl's scan
+        fn(W, b, X, y, reg)  # warm: the thread pool, NumPy's caches
         out.append(
             max(traced_peak(lambda W=W, b=b, X=X, y=y, reg=reg: fn(W, b, X, y, reg)) for _ in "abc")
         )
@@ -434,3 +550,94 @@ def test_peak_memory_check_catches_dense_code(blocks_of):
     assert large > small + BLOCK_OF_SCORES + 2 * np.getbufsize() * 8
     # F and exp(F - m) are alive together: at least two (N, C) float64 arrays.
     assert large >= 2 * N_LARGE * C_MEM * 8
+
+
+# --- the one-block route of small problems -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("n", "d", "c", "dtype"),
+    [
+        (1000, 2, 3, np.float64),
+        (500, 300, 10, np.float64),
+        (1000, 2, 3, np.float32),
+        (1, 1, 1, np.float64),
+    ],
+)
+def test_one_block_route_gives_the_blocked_bits(monkeypatch, n, d, c, dtype):
+    # Small calls skip BlockedSums; the same arithmetic (_kernels._block) and GEMM
+    # must give bitwise what BlockedSums gives for one block on one lane, and the
+    # dense formulas to the paths' tolerance.
+    monkeypatch.delenv(_kernels.THREADS_ENV, raising=False)
+    monkeypatch.delenv(_kernels.BLOCK_ENV, raising=False)
+    W, b, X, y, reg = problem(70, n, d=d, c=c, dtype=dtype)
+    assert _kernels.one_block(n, d, c, np.dtype(dtype).itemsize)
+    out = sr.loss_and_grad(W, b, X, y, reg)
+    # The streaming form always runs BlockedSums: here one chunk, one block, one lane.
+    blocked = sr.loss_and_grad_streaming(W, b, [(X, y)], reg, n_threads=1, block_rows=n)
+    assert_identical(out, blocked)
+    assert_matches(out, dense_reference(W, b, X, y, reg), dtype)
+    assert sr.loss(W, b, X, y, reg) == out[0]
+
+
+def test_one_block_check_catches_a_route_that_drifts(monkeypatch):
+    # Meta: a one-block route whose gradient sum is off by 1e-3 relative (or by one
+    # rounding) fails the bitwise comparison with BlockedSums above.
+    real = _kernels.one_block_sums
+
+    def drifting(W, b, X, y, grad=True):
+        loss, GX, db = real(W, b, X, y, grad)
+        return loss, GX * (1 + 1e-3), db
+
+    # The module, not the function softmax_ref.loss that the package exports.
+    monkeypatch.setattr(importlib.import_module("softmax_ref.loss"), "one_block_sums", drifting)
+    W, b, X, y, reg = problem(71, 1000, d=2, c=3)
+    blocked = sr.loss_and_grad_streaming(W, b, [(X, y)], reg, n_threads=1, block_rows=1000)
+    with pytest.raises(AssertionError):
+        assert_identical(sr.loss_and_grad(W, b, X, y, reg), blocked)
+
+
+def test_one_block_route_is_taken_only_where_the_rule_says(monkeypatch):
+    monkeypatch.delenv(_kernels.THREADS_ENV, raising=False)
+    monkeypatch.delenv(_kernels.BLOCK_ENV, raising=False)
+    # Narrow X with enough work for two lanes, or more rows than a block: blocked.
+    assert not _kernels.one_block(20_000, 32, 10, 8)
+    assert not _kernels.one_block(20_000, 300, 10, 8)
+    # cs231n-dev: wide X, one block, BLAS threads the GEMMs.
+    assert _kernels.one_block(500, 3073, 10, 8)
+    # Two threads asked for explicitly: enough work for them, so blocked.
+    monkeypatch.setenv(_kernels.THREADS_ENV, "2")
+    assert not _kernels.one_block(500, 3073, 10, 8)
+
+
+# --- check_problem's quick route ------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint64])
+@pytest.mark.parametrize("bad", ["negative", "too-large"])
+def test_labels_out_of_range_rejected_for_every_integer_dtype(dtype, bad):
+    # The quick route reads both bounds of y in one pass (labels viewed as
+    # unsigned); every integer dtype must still be refused, with the full message.
+    W, b, X = np.zeros((2, 3)), np.zeros(3), np.zeros((4, 2))
+    y = np.array([0, 1, 2, 0])
+    if bad == "negative":
+        if np.dtype(dtype).kind == "u":
+            pytest.skip("unsigned labels cannot be negative")
+        y[2] = -1
+    else:
+        y[2] = 3
+    with pytest.raises(ValueError, match=r"y must hold labels in \[0, 3\).*y\[2\]"):
+        sr.loss_and_grad(W, b, X, y.astype(dtype), 0.0)
+
+
+def test_quick_route_returns_the_inputs_unchanged():
+    rng = np.random.default_rng(0)
+    W, b, X = rng.normal(size=(2, 3)), np.zeros(3), rng.normal(size=(4, 2))
+    y = np.array([0, 1, 2, 0])
+    W2, b2, X2, y2, reg = check_problem(W, b, X, y, 0.5)
+    assert W2 is W
+    assert b2 is b
+    assert X2 is X
+    assert reg == 0.5
+    assert y2.dtype == np.intp
+    np.testing.assert_array_equal(y2, y)
