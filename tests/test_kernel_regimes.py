@@ -175,3 +175,27 @@ def test_large_n_bound_is_tight_enough_to_see_a_dropped_block():
 
     with pytest.raises(AssertionError, match=r"off by|exceeds its bound"):
         assert_large_n_matches_reference(W, b, X, y, without_last_block)
+
+
+# --- the one-block route keeps float32 scratch in float32 ---------------------------
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_one_block_route_float32_gives_the_blocked_bits(seed):
+    """Small float32 calls (the one-block route) give bitwise what BlockedSums gives.
+
+    Both compute the row sums s_n = sum_j exp(F_nj - m_n) and P = exp(F - m) / s
+    in float32; a route that kept s in float64 gives other last bits of dW and db
+    (on these problems; with C = 10 classes most row sums round differently).
+    """
+    rng = np.random.default_rng(seed)
+    n, d, c = 200, 5, 10
+    X = rng.normal(size=(n, d)).astype(np.float32)
+    W = rng.normal(size=(d, c)).astype(np.float32)
+    b = rng.normal(size=c).astype(np.float32)
+    y = rng.integers(0, c, size=n)
+    assert _kernels.one_block(n, d, c, 4)
+    out = sr.loss_and_grad(W, b, X, y)
+    blocked = sr.loss_and_grad_streaming(W, b, [(X, y)], n_threads=1, block_rows=n)
+    for got, want in zip(out, blocked, strict=True):
+        np.testing.assert_array_equal(got, want)

@@ -64,6 +64,11 @@ KERNEL_MUTATIONS: dict[str, tuple[str, str, str]] = {
         r"\1GX += lane.GX * 1.001",
         "the lanes' dW sums reduced with a factor 1.001 on every lane but the first",
     ),
+    "float32_row_sums_in_float64": (
+        r"^(\s*)s = np\.empty\(n_rows, dtype=W\.dtype\)$",
+        r"\1s = np.empty(n_rows, dtype=None)",
+        "the one-block route's row sums (and so P) computed in float64 for float32 input",
+    ),
     "block_dropped": (
         r"range\(\(k - first\) % L, n_blocks, L\)",
         "range((k - first) % L, n_blocks - 1, L)",
