@@ -199,3 +199,49 @@ def test_one_block_route_float32_gives_the_blocked_bits(seed):
     blocked = sr.loss_and_grad_streaming(W, b, [(X, y)], n_threads=1, block_rows=n)
     for got, want in zip(out, blocked, strict=True):
         np.testing.assert_array_equal(got, want)
+
+
+# --- the blocked path's bookkeeping and its floating-point state ---------------------
+
+
+def test_blocked_sums_reduce_the_lanes_once():
+    """grad_sums() adds the other lanes into lane 0 once: a second call gives the same
+    sums, and no rows can be added after it (they would miss the reduction)."""
+    rng = np.random.default_rng(5)
+    X, y = rng.normal(size=(40, 3)), rng.integers(0, 4, size=40)
+    W, b = rng.normal(size=(3, 4)), np.zeros(4)
+    sums = _kernels.BlockedSums(W, b, n_threads=2, block_rows=8)
+    sums.add(X, y)
+    GX, db = (a.copy() for a in sums.grad_sums())
+    GX2, db2 = sums.grad_sums()
+    np.testing.assert_array_equal(GX2, GX)
+    np.testing.assert_array_equal(db2, db)
+    with pytest.raises(RuntimeError, match=r"grad_sums\(\) was called"):
+        sums.add(X, y)
+
+
+@pytest.mark.parametrize("route", ["streaming", "in_memory"])
+def test_overflowing_scores_on_the_blocked_path_raise_without_a_numpy_warning(route, monkeypatch):
+    """Scores past float64's range on several blocks and two lanes: one ValueError, no warning.
+
+    X W = 1e10 * 1e300 overflows to inf in every row, and inf - inf (the shift by
+    the row max) is invalid; each lane runs under its own np.errstate (it is per
+    thread), so the error is reported through the result's finiteness, and
+    filterwarnings = error would turn a NumPy warning into another exception.
+    """
+    X = np.full((40, 1), 1e10)
+    y = np.zeros(40, dtype=np.int64)
+    W, b = np.array([[1e300, 0.0]]), np.zeros(2)
+    if route == "streaming":
+
+        def call():
+            return sr.loss_and_grad_streaming(W, b, [(X, y)], n_threads=2, block_rows=8)
+    else:
+        monkeypatch.setenv(_kernels.THREADS_ENV, "2")
+        monkeypatch.setattr(_kernels, "MIN_WORK_FOR_THREADS", 0)
+
+        def call():
+            return sr.loss_and_grad(W, b, X, y)
+
+    with pytest.raises(ValueError, match=r"finite|overflow"):
+        call()

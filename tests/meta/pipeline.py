@@ -69,6 +69,17 @@ KERNEL_MUTATIONS: dict[str, tuple[str, str, str]] = {
         r"\1s = np.empty(n_rows, dtype=None)",
         "the one-block route's row sums (and so P) computed in float64 for float32 input",
     ),
+    "lane_errstate_dropped": (
+        r"(# np\.errstate is per thread, so each lane sets it\.\n\s*)"
+        r'with np\.errstate\(over="ignore", invalid="ignore", divide="ignore"\):',
+        r'\1with np.errstate(divide="ignore"):',
+        "a lane's thread without np.errstate for overflow and inf - inf (NumPy warns)",
+    ),
+    "lanes_reduced_twice": (
+        r"^(\s*)self\._reduced = True$",
+        r"\1self._reduced = False",
+        "grad_sums() does not record that it reduced the lanes: a second call adds them again",
+    ),
     "block_dropped": (
         r"range\(\(k - first\) % L, n_blocks, L\)",
         "range((k - first) % L, n_blocks - 1, L)",

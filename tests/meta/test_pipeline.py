@@ -46,6 +46,11 @@ import softmax_ref as sr
 # Invisible to the property suite by nature (see the module docstring), killed elsewhere:
 # both change float32 results by less than float32's rounding of what is returned.
 NOT_FOR_THE_SUITE = {"float32_accumulation", "float32_row_sums_in_float64"}
+# Outside what a gradient check can see: the floating-point state of a lane's
+# thread where scores overflow (inputs the suite does not draw: they are invalid
+# problems) and the bookkeeping of a second grad_sums() call (loss_and_grad makes
+# one). Killed by tests/test_kernel_regimes.py, checked below.
+NOT_FOR_THE_SUITE |= {"lane_errstate_dropped", "lanes_reduced_twice"}
 
 # The family searched first, where the flaw is expected to show; the others follow.
 FIRST = {
@@ -136,7 +141,12 @@ def test_kernel_mutants_fail_the_regime_tests(mutant, test_name, args, monkeypat
         def run():
             getattr(t, test_name)(*args)
 
-    with kernel_mutant(mutant), pytest.raises((AssertionError, ValueError)):
+    # An assertion, the wrong exception or a NumPy warning (an error under the suite's
+    # filterwarnings) where the unmutated code raises ValueError.
+    with (
+        kernel_mutant(mutant),
+        pytest.raises((AssertionError, ValueError, RuntimeWarning, pytest.fail.Exception)),
+    ):
         run()
     run()
 
