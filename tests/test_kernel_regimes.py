@@ -216,11 +216,13 @@ def test_blocked_sums_reduce_the_lanes_once():
     GX2, db2 = sums.grad_sums()
     np.testing.assert_array_equal(GX2, GX)
     np.testing.assert_array_equal(db2, db)
-    with pytest.raises(RuntimeError, match=r"grad_sums\(\) was called"):
+    with pytest.raises(
+        RuntimeError, match=r"^grad_sums\(\) was called: no more rows can be added$"
+    ):
         sums.add(X, y)
 
 
-@pytest.mark.parametrize("route", ["streaming", "in_memory"])
+@pytest.mark.parametrize("route", ["streaming", "streaming_one_block", "in_memory"])
 def test_overflowing_scores_on_the_blocked_path_raise_without_a_numpy_warning(route, monkeypatch):
     """Scores past float64's range on several blocks and two lanes: one ValueError, no warning.
 
@@ -245,3 +247,52 @@ def test_overflowing_scores_on_the_blocked_path_raise_without_a_numpy_warning(ro
 
     with pytest.raises(ValueError, match=r"finite|overflow"):
         call()
+
+
+@pytest.mark.parametrize(("block_rows", "n_threads"), [(0, 1), (1, 0), (-3, 2)])
+def test_block_rows_and_threads_below_one_are_refused(block_rows, n_threads):
+    W, b, X, y = np.zeros((2, 3)), np.zeros(3), np.ones((4, 2)), np.array([0, 1, 2, 0])
+    with pytest.raises(
+        ValueError,
+        match=rf"^block_rows and n_threads must be >= 1; got {block_rows} and {n_threads}$",
+    ):
+        sr.loss_and_grad_streaming(W, b, [(X, y)], n_threads=n_threads, block_rows=block_rows)
+
+
+def test_little_work_over_many_blocks_runs_on_one_lane(monkeypatch):
+    """1000 rows in blocks of 64 with too little work for a thread: one lane, the same numbers.
+
+    N C (D + 16) = 54,000 < MIN_WORK_FOR_THREADS, so the blocked call keeps one
+    lane although two threads are allowed; its result is the one-block route's
+    up to the order of the sums (the paths' tolerance).
+    """
+    from verification.tolerances import tolerances_for
+
+    W, b, X, y = large_problem(np.float64, n=1000, d=2, c=3, seed=9)
+    expected = sr.loss_and_grad(W, b, X, y)  # one block, one lane
+    monkeypatch.setenv(_kernels.BLOCK_ENV, str(64 * 2 * 8))
+    monkeypatch.setenv(_kernels.THREADS_ENV, "2")
+    assert not _kernels.one_block(1000, 2, 3, 8)
+    sums = _kernels.BlockedSums(W, b, n_rows=1000)
+    assert sums.n_lanes == 1
+    tol = tolerances_for(np.float64)
+    for got, want in zip(sr.loss_and_grad(W, b, X, y), expected, strict=True):
+        np.testing.assert_allclose(got, want, rtol=tol.paths_rtol, atol=tol.paths_atol)
+
+
+def test_streaming_deals_blocks_as_the_in_memory_call_on_three_lanes(monkeypatch):
+    """Chunks of two blocks on three lanes give the in-memory call's bits.
+
+    Block k of the whole stream goes to lane k mod 3 whichever chunk it is in, so
+    with 12 blocks of 64 rows (four per lane: no evening-out) fed as six chunks,
+    each lane adds the same blocks in the same order as one in-memory call.
+    """
+    W, b, X, y = large_problem(np.float64, n=768, d=3, c=4, seed=11)
+    monkeypatch.setenv(_kernels.BLOCK_ENV, str(64 * 3 * 8))
+    monkeypatch.setenv(_kernels.THREADS_ENV, "3")
+    monkeypatch.setattr(_kernels, "MIN_WORK_FOR_THREADS", 0)
+    in_memory = sr.loss_and_grad(W, b, X, y)
+    chunks = [(X[i : i + 128], y[i : i + 128]) for i in range(0, 768, 128)]
+    streamed = sr.loss_and_grad_streaming(W, b, chunks, n_threads=3, block_rows=64)
+    for got, want in zip(streamed, in_memory, strict=True):
+        np.testing.assert_array_equal(got, want)
