@@ -55,3 +55,7 @@ if _MAX_EXAMPLES:
         _PROFILE, settings.get_profile(_PROFILE), max_examples=int(_MAX_EXAMPLES)
     )
 settings.load_profile(_PROFILE)
+
+# A command-line tool of the meta-tests with side effects at import (it loads a profile
+# and silences the property tests' statistics): run it, do not collect it for doctests.
+collect_ignore = ["meta/pipeline_rates.py"]

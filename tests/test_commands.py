@@ -48,6 +48,7 @@ SMOKED = {
 #: Documented, deliberately not smoked, and why.
 NOT_SMOKED = {
     "make mutate": "mutation testing runs for minutes (docs/property-suite.md records its score)",
+    "make nightly": "the nightly profile runs for hours (its last result: docs/property-suite.md)",
     "make bench-selftest": "ten timed comparisons (minutes); figures on docs/guard-your-own.md",
 }
 

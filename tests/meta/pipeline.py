@@ -1,7 +1,7 @@
 """Would the property suite, as configured, find a wrong gradient? The machinery.
 
 Used by tests/meta/test_pipeline.py (each mutant is found within the ci budget)
-and scripts/pipeline_rates.py (the share of each family's draws that exposes
+and tests/meta/pipeline_rates.py (the share of each family's draws that exposes
 each mutant, for docs/property-suite.md).
 
 Two kinds of mutant:

@@ -19,7 +19,7 @@ them (an exact sum of 2^17 integer loss terms; the one-block route's bits
 against the blocked path's), and they are checked here against those tests.
 
 docs/property-suite.md has the share of each family's draws that exposes each
-mutant (scripts/pipeline_rates.py).
+mutant (tests/meta/pipeline_rates.py).
 """
 
 from __future__ import annotations

@@ -1,6 +1,9 @@
 """Per-family detection rates of every wrong gradient, and the share of degenerate draws.
 
-Run: CI=true .venv/bin/python scripts/pipeline_rates.py [--examples N] [--write]
+Run: CI=true .venv/bin/python tests/meta/pipeline_rates.py [--examples N] [--write]
+
+A tool of the meta-tests (it runs the property tests' own assertions), kept
+next to them.
 
 For each family of the property suite, draws the problems the ci profile
 would (derandomized, generation only; ``--examples`` per family, default the
@@ -26,7 +29,7 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "meta")]
 os.environ.setdefault("CI", "true")
 
@@ -140,7 +143,7 @@ def main() -> None:
     kernel = ", ".join(f"`{k}`" for k in KERNEL_MUTATIONS)
     budget = linear_budget()
     count = "the ci profile's count" if n == budget else f"of the ci profile's {budget}"
-    command = "scripts/pipeline_rates.py" + ("" if n == budget else f" --examples {n}")
+    command = "tests/meta/pipeline_rates.py" + ("" if n == budget else f" --examples {n}")
     text = "\n\n".join(
         [
             f"Measured by `CI=true .venv/bin/python {command} --write`: {n} "
