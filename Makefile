@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 
-.PHONY: demo test lint typecheck unit unit-portable bench-smoke bench-ci bench bench-save bench-compare bench-selftest docs docs-check mutate checkerbench clean
+.PHONY: demo test lint typecheck unit unit-portable bench-smoke bench-ci bench bench-save bench-compare bench-selftest docs docs-check mutate checkerbench nightly clean
 
 # One stamp per set of extras: re-install only when pyproject.toml changes.
 $(VENV)/.stamp-%: pyproject.toml
@@ -138,6 +138,15 @@ checkerbench: $(VENV)/.stamp-checkerbench
 	mkdir -p build
 	$(PY) scripts/checkerbench.py --meta-dir tests/meta --out docs/checkers.md \
 		--figure docs/figures/checkers.png --json build/checkerbench.json
+
+# The property suites under the nightly profile (2000 examples per test's share, random;
+# tests/conftest.py): hours on 2 cores. NIGHTLY_EXAMPLES=<n> runs a reduced budget.
+# Not part of `make test`; its last result is on docs/property-suite.md.
+NIGHTLY_EXAMPLES ?=
+nightly: $(VENV)/.stamp-dev
+	HYPOTHESIS_PROFILE=nightly HYPOTHESIS_MAX_EXAMPLES=$(NIGHTLY_EXAMPLES) $(BIN)/pytest \
+		tests/test_properties.py tests/test_two_layer_properties.py tests/test_strategies.py \
+		-q -p no:randomly --hypothesis-show-statistics
 
 clean:
 	rm -rf $(VENV) site .pytest_cache .mypy_cache .ruff_cache .benchmarks mutants

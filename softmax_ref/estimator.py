@@ -390,7 +390,8 @@ class BaseGradientClassifier(ClassifierMixin, BaseEstimator):
             >>> import numpy as np
             >>> X = np.array([[-2.0], [-1.0], [1.0], [2.0]])
             >>> clf = SoftmaxClassifier(reg=0.01).fit(X, ["cold", "cold", "hot", "hot"])
-            >>> clf.decision_function([[-1.0], [1.0]])   # symmetric data: +-(W1 - W0)
+            >>> # symmetric data: the two scores are +-(W1 - W0)
+            >>> clf.decision_function([[-1.0], [1.0]])  # doctest: +NUMBER
             array([-3.41,  3.41])
             >>> three = SoftmaxClassifier(reg=0.01).fit([[-2.0], [0.0], [2.0]], [0, 1, 2])
             >>> three.decision_function([[-3.0], [0.0], [3.0]]).shape
@@ -415,10 +416,11 @@ class BaseGradientClassifier(ClassifierMixin, BaseEstimator):
             >>> X = np.array([[-2.0], [-1.0], [1.0], [2.0]])
             >>> clf = SoftmaxClassifier(reg=0.01).fit(X, ["cold", "cold", "hot", "hot"])
             >>> P = clf.predict_proba([[-1.0], [1.0]])
-            >>> P
+            >>> P  # doctest: +NUMBER
             array([[0.968, 0.032],
                    [0.032, 0.968]])
-            >>> P.sum(axis=1), 1 / (1 + np.exp(-clf.decision_function([[1.0]])))
+            >>> sigmoid = 1 / (1 + np.exp(-clf.decision_function([[1.0]])))
+            >>> P.sum(axis=1), sigmoid  # doctest: +NUMBER
             (array([1., 1.]), array([0.968]))
         """
         return rowwise(softmax, self._validated_scores(X))

@@ -142,7 +142,7 @@ def run_train(args: argparse.Namespace) -> int:
         >>> p = argparse.ArgumentParser(); configure_train(p)
         >>> args = p.parse_args([str(folder / "d.csv"), "--model", str(folder / "m.npz"),
         ...                      "--reg", "0.01"])
-        >>> run_train(args)  # doctest: +ELLIPSIS
+        >>> run_train(args)  # doctest: +ELLIPSIS +NUMBER
         trained SoftmaxClassifier(solver='lbfgs', reg=0.01) on ...d.csv: 4 samples, 1 features, 2 classes (cold, hot)
         iterations: ...; final training loss: 0.0459
         training accuracy: 1.0000
@@ -225,7 +225,8 @@ def run_predict(args: argparse.Namespace) -> int:
         cold
         hot
         0
-        >>> run_predict(p.parse_args([str(model), str(folder / "new.csv"), "--proba"]))
+        >>> proba = p.parse_args([str(model), str(folder / "new.csv"), "--proba"])
+        >>> run_predict(proba)  # doctest: +NUMBER
         cold,hot
         1.000,0.000
         0.154,0.846

@@ -175,9 +175,10 @@ class Softmax:
             >>> X = np.array([[-2.0], [-1.0], [1.0], [2.0]]); y = np.array([0, 0, 1, 1])
             >>> s = Softmax()
             >>> record = s.train(X, y, learning_rate=0.5, reg=0.0, num_iters=100)
-            >>> len(record.loss_curve), record.loss_curve[0], record.loss_curve[-1]  # log 2 first
+            >>> curve = record.loss_curve  # log 2 first
+            >>> len(curve), curve[0], curve[-1]  # doctest: +NUMBER
             (100, 0.6915, 0.0092)
-            >>> s.W, s.W.shape, s.b.shape
+            >>> s.W, s.W.shape, s.b.shape  # doctest: +NUMBER
             (array([[-2.01,  2.01]]), (1, 2), (2,))
         """
         params, X, y = self._params(X, y, reg)
@@ -236,7 +237,7 @@ class Softmax:
             ...                                 learning_rate=0.5, early_stopping_rounds=5)
             >>> record.n_iter, record.best_iteration, record.validation_scores[:2]
             (6, 1, [1.0, 1.0])
-            >>> s.W
+            >>> s.W  # doctest: +NUMBER
             array([[-0.376,  0.375]])
         """
         params, X_train, y_train = self._params(X_train, y_train, reg, X_val, y_val)

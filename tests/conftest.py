@@ -14,6 +14,8 @@ says nothing about the code under test (no timing asserts in tests).
 
 A property test asks for a multiple of the profile's ``max_examples`` (see
 ``tests/test_properties.py``), so the profile scales the whole suite.
+``HYPOTHESIS_MAX_EXAMPLES=<n>`` replaces the chosen profile's ``max_examples``
+(``make nightly NIGHTLY_EXAMPLES=400`` runs a reduced nightly).
 """
 
 from __future__ import annotations
@@ -44,4 +46,16 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if _IN_CI else "dev"))
+_PROFILE = os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if _IN_CI else "dev")
+_MAX_EXAMPLES = os.environ.get("HYPOTHESIS_MAX_EXAMPLES")
+if _MAX_EXAMPLES:
+    if not _MAX_EXAMPLES.isdigit() or int(_MAX_EXAMPLES) < 1:
+        raise ValueError(f"HYPOTHESIS_MAX_EXAMPLES must be an integer >= 1; got {_MAX_EXAMPLES!r}")
+    settings.register_profile(
+        _PROFILE, settings.get_profile(_PROFILE), max_examples=int(_MAX_EXAMPLES)
+    )
+settings.load_profile(_PROFILE)
+
+# A command-line tool of the meta-tests with side effects at import (it loads a profile
+# and silences the property tests' statistics): run it, do not collect it for doctests.
+collect_ignore = ["meta/pipeline_rates.py"]

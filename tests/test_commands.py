@@ -50,6 +50,7 @@ NOT_SMOKED = {
     "make mutate": "mutation testing runs for minutes (docs/property-suite.md records its score)",
     "make checkerbench": "installs PyTorch and numdifftools and runs for minutes; "
     "tests/test_checkerbench.py runs its catalog on a subset",
+    "make nightly": "the nightly profile runs for hours (its last result: docs/property-suite.md)",
     "make bench-selftest": "ten timed comparisons (minutes); figures on docs/guard-your-own.md",
 }
 

@@ -2,7 +2,8 @@
 
 For each problem drawn by ``verification.strategies`` (every family: ordinary,
 extreme logits, ties, absent classes, one sample, one feature, large reg,
-float32):
+float32, float32 past exp's overflow, and problems run through the kernel's
+blocked and threaded paths):
 
 * the three-way check (ANALYTIC ``softmax_ref.loss_and_grad``, the JAX oracle,
   finite differences) agrees: ``check_softmax(...).assert_ok()``;
@@ -14,10 +15,16 @@ float32):
 
 Every tolerance comes from ``verification/tolerances.py``.
 
+The ``blocked`` family runs with blocks of 8 rows on two lanes (``analytic_for``):
+17 to 40 rows are 3 to 5 blocks, so the per-lane loop, the lanes' threads and
+their reduction are all on the path; the kernel's default blocks are at least 64
+rows and its threads start far above this much work.
+
 Example budget: each test asks for a multiple of the active profile's
 ``max_examples`` (tests/conftest.py): under ``ci`` (100) the three-way tests
-run 8 x 80 + 25 + 20 = 685 examples, plus the pinned ones. ``make test`` runs
-the ci profile.
+run 10 x 80 + 25 + 20 = 845 examples, plus the pinned ones. ``make test`` runs
+the ci profile. tests/meta/test_pipeline.py shows these very tests, at these
+counts, find every wrong derivation of tests/meta and the kernel-level mutants.
 """
 
 from __future__ import annotations
@@ -30,11 +37,15 @@ from hypothesis import event, example, given, settings, target
 from hypothesis import strategies as st
 
 import softmax_ref as sr
+from softmax_ref.streaming import loss_and_grad_streaming
 from verification import check_softmax
-from verification.strategies import FAMILIES, Problem, problems
+from verification.strategies import BLOCKED_BLOCK_ROWS, FAMILIES, Problem, problems
 from verification.tolerances import tolerances_for
 
 BASE = settings().max_examples
+
+#: Examples per family of the three-way test, as a share of max_examples.
+PER_FAMILY_SHARE = 0.8
 
 
 def examples(fraction: float) -> settings:
@@ -42,12 +53,64 @@ def examples(fraction: float) -> settings:
     return settings(max_examples=max(5, math.ceil(fraction * BASE)))
 
 
+def blocked_loss_and_grad(W, b, X, y, reg=0.0):
+    """``loss_and_grad`` through the kernel's blocked, threaded path: blocks of 8 rows, 2 lanes.
+
+    The streaming form takes the block size and thread count as arguments and,
+    unlike the in-memory call, does not fold a small problem into one block on
+    one thread; one chunk of all the rows is the in-memory problem.
+    """
+    return loss_and_grad_streaming(W, b, [(X, y)], reg, n_threads=2, block_rows=BLOCKED_BLOCK_ROWS)
+
+
+def analytic_for(problem: Problem):
+    """The entry point the property tests check on a problem of this family."""
+    return blocked_loss_and_grad if problem.family == "blocked" else sr.loss_and_grad
+
+
+def degeneracies(problem: Problem) -> list[str]:
+    """The ways a draw is trivial: what the check learns little from.
+
+    X all zero (the data term of dW is 0 whatever the gradient code does);
+    the data term of dW exactly 0 for another reason; reg = 0 (a penalty
+    mistake is invisible); W all zero while reg > 0 (so is reg W).
+    """
+    W, b, X, y, reg = problem.args
+    found = []
+    if not np.any(X):
+        found.append("X all zero")
+    else:
+        _, dW_data, _ = sr.loss_and_grad(W, b, X, y, 0.0)
+        if not np.any(dW_data):
+            found.append("data term of dW zero")
+    if reg == 0:
+        found.append("reg = 0")
+    elif not np.any(W):
+        found.append("W all zero with reg > 0")
+    return found
+
+
 # --- three-way agreement ----------------------------------------------------------
 
 
-def assert_three_way(problem: Problem, **check_kwargs) -> None:
-    report = check_softmax(*problem.args, analytic=sr.loss_and_grad, **check_kwargs)
+def assert_three_way(problem: Problem, analytic=None, **check_kwargs) -> None:
+    """The three-way check of ``problem`` passes, the exact pair outright.
+
+    ``analytic`` defaults to the family's entry point (:func:`analytic_for`);
+    tests/meta/test_pipeline.py passes a wrong one.
+    """
+    analytic = analytic_for(problem) if analytic is None else analytic
+    report = check_softmax(*problem.args, analytic=analytic, **check_kwargs)
     event(f"family: {problem.family}")
+    for kind in degeneracies(problem):
+        event(f"degenerate: {kind}")
+    # Steer towards problems whose data term is large: that is where a wrong
+    # gradient of the data term shows, and where rounding is largest.
+    X, y = problem.X, problem.y
+    _, dW_data, _ = sr.loss_and_grad(problem.W, problem.b, X, y, 0.0)
+    size = float(np.max(np.abs(dW_data.astype(np.float64))))
+    if math.isfinite(size):
+        target(size, label="max |data term of dW|")
     for c in report.comparisons:
         if "FD" in c.pair:
             event(f"FD verdict: {c.verdict}")
@@ -65,7 +128,7 @@ def assert_three_way(problem: Problem, **check_kwargs) -> None:
 
 
 @pytest.mark.parametrize("family", FAMILIES)
-@examples(0.8)
+@examples(PER_FAMILY_SHARE)
 @given(data=st.data())
 def test_three_way_agree_per_family(family, data):
     """All three agree on every problem of each family (the bulk of the budget)."""
@@ -256,7 +319,8 @@ def assert_close_to_difference(got, left, right, expected, tol) -> None:
 def assert_core_invariants(p: Problem) -> None:
     tol = tolerances_for(p.dtype)
     W, b, X, y, reg = p.args
-    L, dW, db = sr.loss_and_grad(W, b, X, y, reg)
+    loss_and_grad = analytic_for(p)
+    L, dW, db = loss_and_grad(W, b, X, y, reg)
 
     # Shapes and dtypes: float32 in, float32 out.
     assert dW.shape == W.shape
@@ -284,7 +348,7 @@ def assert_core_invariants(p: Problem) -> None:
     assert abs(float(np.sum(db, dtype=np.float64))) <= tol.paths_atol
 
     # The penalty: 0.5 reg ||W||^2 on the loss, reg W on dW, nothing on db.
-    L0, dW0, db0 = sr.loss_and_grad(W, b, X, y, 0.0)
+    L0, dW0, db0 = loss_and_grad(W, b, X, y, 0.0)
     W64 = W.astype(np.float64)
     assert_close_to_difference(
         np.float64(L) - np.float64(L0), L, L0, 0.5 * reg * np.sum(W64 * W64), tol

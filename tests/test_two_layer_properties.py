@@ -2,7 +2,7 @@
 
 Problems come from ``verification.strategies.two_layer_problems`` (families:
 ordinary, square, kinks, near_kinks, dead_unit, single_sample, large_reg,
-float32). For each:
+float32, extreme logits). For each:
 
 * ANALYTIC (``softmax_ref.two_layer.loss_and_grad``) agrees with the JAX
   oracle entry by entry within rounding, on every problem, kinks included
@@ -22,8 +22,9 @@ float32). For each:
 * the vectorized backward pass and the per-sample loops agree.
 
 Example budget: multiples of the active profile's ``max_examples``
-(tests/conftest.py). Under ``ci`` (100, derandomized) it runs 8 x 15 + 30 + 10
-= 160 three-way checks, plus the pinned ones.
+(tests/conftest.py). Under ``ci`` (100, derandomized) it runs 9 x 80 + 30 + 10
+= 760 three-way checks, plus the pinned ones: per family, as many as the linear
+model's property suite (tests/test_properties.py).
 
 Three problems once made FD fail at exact kinks whose jump (1e-9 to 1e-8) lay
 between FD's own error bound and the resolution of the kink test it had then
@@ -60,6 +61,11 @@ BASE = settings().max_examples
 KEYS = ("W1", "b1", "W2", "b2")
 
 
+#: Examples per family of the three-way test, as a share of max_examples: the
+#: linear model's share (tests/test_properties.py).
+PER_FAMILY_SHARE = 0.8
+
+
 def examples(fraction: float) -> settings:
     """A share of the active profile's max_examples (at least 5)."""
     return settings(max_examples=max(5, math.ceil(fraction * BASE)))
@@ -86,8 +92,11 @@ def kinks_in_reach(problem: TwoLayerProblem) -> dict[str, np.ndarray]:
     return {"W1": w1, "b1": b1}
 
 
-def assert_three_way(problem: TwoLayerProblem, note=event):
+def assert_three_way(problem: TwoLayerProblem, note=event, analytic=None):
     """The suite's claim for one problem; returns the report. ``note`` records statistics.
+
+    ``analytic`` defaults to ``two_layer.loss_and_grad``; tests/meta/test_pipeline.py
+    passes a wrong one.
 
     ``report.ok``, with one exception, outside what FD can promise: FD (alone) may
     fail at an entry whose stencil reaches the kinks of two samples or more. Their
@@ -96,7 +105,11 @@ def assert_three_way(problem: TwoLayerProblem, note=event):
     derivative (``test_coincident_kinks_convention_is_no_derivative``).
     """
     report = check_two_layer(
-        problem.params, problem.X, problem.y, problem.reg, analytic=tl.loss_and_grad
+        problem.params,
+        problem.X,
+        problem.y,
+        problem.reg,
+        analytic=tl.loss_and_grad if analytic is None else analytic,
     )
     note(f"family: {problem.family}")
     for c in report.comparisons:
@@ -120,7 +133,7 @@ def assert_three_way(problem: TwoLayerProblem, note=event):
 
 
 @pytest.mark.parametrize("family", TWO_LAYER_FAMILIES)
-@examples(0.15)
+@examples(PER_FAMILY_SHARE)
 @given(data=st.data())
 def test_three_way_per_family(family, data):
     """Every family, ANALYTIC vs JAX vs FD through the generic, unchanged check."""

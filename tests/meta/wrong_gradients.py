@@ -41,10 +41,18 @@ def derive(W, b, X, y, reg=0.0, *, flaw: str | None = None):
         if flaw == "float32_round_trip":
             P = P.astype(np.float32).astype(np.float64)
         rows = np.arange(n)
+        # s: the sum of exp over every class but the row's winner a (whose shifted
+        # term is exactly 1), so that log1p(s) and -s / (1 + s) keep its last digits.
+        a = np.argmax(F, axis=1)
+        E_rest = E.copy()
+        E_rest[rows, a] = 0
+        s = E_rest.sum(axis=1)
         if flaw == "minus_log_probs":  # the blog post's loss: -log(0) = inf once P underflows
             data = np.mean(-np.log(P[rows, y]))
-        else:
+        elif flaw == "no_max_shift":
             data = np.mean(np.log(E.sum(axis=1)) - F[rows, y])
+        else:
+            data = np.mean(np.log1p(s) - F[rows, y])
         if flaw == "mean_is_sum":
             data = data * n
         penalty = 0.5 * reg * np.sum(W * W)
@@ -59,8 +67,11 @@ def derive(W, b, X, y, reg=0.0, *, flaw: str | None = None):
         R = P.copy()  # P - Y
         if flaw == "softmax_wrong_axis":
             R = E / E.sum(axis=0, keepdims=True)
-        if flaw != "forgot_minus_one":
+        if flaw == "no_max_shift":
             R[rows, y] -= 1
+        elif flaw != "forgot_minus_one":
+            # p_y - 1, which is -s / (1 + s) without cancellation where the label wins
+            R[rows, y] = np.where(y == a, -s / (1 + s), P[rows, y] - 1)
         if flaw != "missing_1_over_n":
             R /= n
         if flaw == "mean_is_sum":

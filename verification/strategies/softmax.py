@@ -4,7 +4,8 @@ Every strategy draws the shapes first (N samples, D features, C classes; D and
 C drawn independently so that D != C most of the time and a transposed W is a
 shape error, not a silent pass), then finite, bounded arrays, then labels in
 ``[0, C)`` and ``reg >= 0`` (0 included). Arrays are small (N <= 20, D <= 6,
-C <= 6) so that a full three-way check of one problem is cheap.
+C <= 6; N <= 40 in the ``blocked`` family) so that a full three-way check of
+one problem is cheap.
 
 A problem is a frozen :class:`Problem` that remembers its family, so that a
 failing report names the kind of case it came from, and whose ``repr`` is code
@@ -22,6 +23,10 @@ Families (:data:`FAMILIES`, drawn from together by :func:`problems`):
 ``single_feature`` D = 1
 ``large_reg``      reg in [10, 1e3]: the penalty dominates loss and dW
 ``float32``        an ordinary problem in float32
+``float32_extreme`` float32 scores past float32's exp overflow (88.7), gaps of 46
+                   to 1600: probabilities subnormal or exactly 0 in float32
+``blocked``        17 to 40 rows: with the small block size and two lanes that
+                   tests/test_properties.py sets, several blocks on each lane
 =================  ================================================================
 """
 
@@ -32,6 +37,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from hypothesis import assume
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -53,7 +59,9 @@ __all__ = [
     "FAMILIES",
     "Problem",
     "absent_class_problems",
+    "blocked_problems",
     "extreme_problems",
+    "float32_extreme_problems",
     "float32_problems",
     "large_reg_problems",
     "ordinary_problems",
@@ -73,6 +81,19 @@ B_BOUND = 5.0
 # exp(F_i - max F) underflows to 0 below -745; scores at 1e3 and beyond
 # exercise both, and 1e5 keeps the loss (~1e5) far from any overflow.
 EXTREME_SCALE = (1e3, 1e5)
+
+# The float32_extreme family: the hot class's bias is 3 s, s in this range, so it
+# scores at least 97, past float32's exp overflow at 88.72, in every row. A class
+# whose bias trails by a gap in FLOAT32_SUBNORMAL_GAP (within 4 of it once X W is
+# added) has a probability below float32's normal range (e^-87.3 = 1.2e-38) and
+# above 0 (e^-103.3 is half the smallest subnormal).
+FLOAT32_EXTREME_SCALE = (33.0, 400.0)
+FLOAT32_SUBNORMAL_GAP = (92.0, 99.0)
+
+# Rows of the blocked family: with blocks of BLOCKED_BLOCK_ROWS rows dealt to two
+# lanes, 17 to 40 rows make 3 to 5 blocks, so lane 0 adds at least two.
+BLOCKED_ROWS = (17, 40)
+BLOCKED_BLOCK_ROWS = 8
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -359,7 +380,11 @@ def single_feature_problems(draw: st.DrawFn) -> Problem:
         ('single_feature', 1, 1)
     """
     n, _, c = draw(dims())
-    return _problem(draw, "single_feature", (n, 1, c))
+    p = _problem(draw, "single_feature", (n, 1, c))
+    # A single column of zeros is the ordinary family's degenerate case (drawn
+    # there); here it would be about one draw in six, all spent on dW = reg W.
+    assume(np.any(p.X != 0))
+    return p
 
 
 @st.composite
@@ -400,6 +425,70 @@ def float32_problems(draw: st.DrawFn) -> Problem:
     return _problem(draw, "float32", draw(dims()), dtype=np.float32)
 
 
+@st.composite
+def float32_extreme_problems(draw: st.DrawFn) -> Problem:
+    r"""float32 scores past float32's exp overflow; probabilities subnormal or 0 in float32.
+
+    .. math::
+        b_k = 3 s, \quad s \in [33, 400], \qquad b_c = 3 s - g_c, \quad
+        g_c \in [92, 99] \ \text{or} \ [50, 4 s] \quad (c \ne k)
+
+    for one hot class :math:`k`, with :math:`|X| \le 1` and
+    :math:`|W| \le 2 / D`, so :math:`|XW| \le 2`: the hot class scores
+    :math:`F_{nk} \ge 3 s - 2 \ge 97` in every row, and class c trails it by
+    :math:`g_c \pm 4 \ge 46`. In float32, :math:`e^{F}` overflows above 88.72 (so
+    without the max-shift every row overflows), a probability :math:`e^{-g}`
+    leaves the normal range at a gap of 87.3 and is 0 past 103.3: a class with
+    :math:`g_c \in [92, 99]` has a subnormal probability in every row. Shapes as
+    for :func:`ordinary_problems`, all in float32.
+
+    Example:
+        >>> p = find_example(float32_extreme_problems())
+        >>> F = p.X @ p.W + p.b
+        >>> p.family, p.dtype, bool((F.max(axis=1) > 88.72).all())
+        ('float32_extreme', dtype('float32'), True)
+    """
+    n, d, c = draw(dims())
+    scale = draw(st.floats(*FLOAT32_EXTREME_SCALE))
+    k = draw(st.integers(0, c - 1))
+    subnormal_gap = st.floats(*FLOAT32_SUBNORMAL_GAP)
+    gaps = [
+        0.0 if j == k else draw(st.one_of(subnormal_gap, st.floats(50.0, 4 * scale)))
+        for j in range(c)
+    ]
+    W = np.array(draw(float_arrays((d, c), 1.0, tiny=True))) * (2.0 / d)
+    b = 3 * scale - np.array(gaps)
+    return Problem(
+        W=_readonly(W.astype(np.float32)),
+        b=_readonly(b.astype(np.float32)),
+        X=draw(float_arrays((n, d), 1.0, np.float32, tiny=True)),
+        y=draw(labels(n, c)),
+        reg=draw(regs(dtype=np.float32, tiny=True)),
+        family="float32_extreme",
+    )
+
+
+@st.composite
+def blocked_problems(draw: st.DrawFn) -> Problem:
+    r"""An ordinary problem of 17 to 40 rows: several blocks per lane at a small block size.
+
+    .. math::
+        N \in [17, 40], \qquad \lceil N / 8 \rceil \in \{3, 4, 5\}
+        \text{ blocks of 8 rows on 2 lanes}
+
+    The kernel's default blocks are at least 64 rows and its threads start
+    far above this much work, so the blocked and threaded paths need settings
+    (blocks of :data:`BLOCKED_BLOCK_ROWS` rows, two threads) that the tests
+    running this family set. Shapes ``(N, D, C)`` with D, C as in :func:`dims`.
+
+    Example:
+        >>> p = find_example(blocked_problems())
+        >>> p.family, BLOCKED_ROWS[0] <= p.shape[0] <= BLOCKED_ROWS[1]
+        ('blocked', True)
+    """
+    return _problem(draw, "blocked", draw(dims(n=BLOCKED_ROWS)))
+
+
 FAMILIES: dict[str, Callable[[], st.SearchStrategy[Problem]]] = {
     "ordinary": ordinary_problems,
     "extreme": extreme_problems,
@@ -409,6 +498,8 @@ FAMILIES: dict[str, Callable[[], st.SearchStrategy[Problem]]] = {
     "single_feature": single_feature_problems,
     "large_reg": large_reg_problems,
     "float32": float32_problems,
+    "float32_extreme": float32_extreme_problems,
+    "blocked": blocked_problems,
 }
 """Family name -> strategy factory; :func:`problems` draws from these."""
 
@@ -418,11 +509,12 @@ def problems(families: list[str] | None = None) -> st.SearchStrategy[Problem]:
 
     A draw from the union of the families' problems,
     :math:`\bigcup_{f \in \text{families}} \mathcal P_f`, each with shape
-    ``(N, D, C)`` in :math:`1 \le N \le 20`, :math:`1 \le D \le 6`,
-    :math:`2 \le C \le 6` (W ``(D, C)``, b ``(C,)``, X ``(N, D)``, y ``(N,)``).
+    ``(N, D, C)`` in :math:`1 \le N \le 20` (40 in ``blocked``),
+    :math:`1 \le D \le 6`, :math:`2 \le C \le 6` (W ``(D, C)``, b ``(C,)``,
+    X ``(N, D)``, y ``(N,)``).
 
     Example:
-        >>> p = find_example(problems(), lambda p: p.family == "tied")
+        >>> p = find_example(problems(["ordinary", "tied"]), lambda p: p.family == "tied")
         >>> n, d, c = p.shape
         >>> p.family, 1 <= n <= MAX_N, 1 <= d <= MAX_D, 2 <= c <= MAX_C
         ('tied', True, True, True)

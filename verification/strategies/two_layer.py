@@ -48,6 +48,7 @@ __all__ = [
     "place_kinks",
     "two_layer_dead_unit_problems",
     "two_layer_dims",
+    "two_layer_extreme_problems",
     "two_layer_float32_problems",
     "two_layer_kink_problems",
     "two_layer_large_reg_problems",
@@ -489,6 +490,52 @@ def two_layer_float32_problems(draw: st.DrawFn) -> TwoLayerProblem:
     return _two_layer_problem(draw, "float32", draw(two_layer_dims()), dtype=np.float32)
 
 
+# Scale range of the two-layer extreme family's logits: exp overflows float64 above
+# 709.78, and the losers' probabilities (e^-1.5s at most) underflow to exactly 0.
+TWO_LAYER_EXTREME_SCALE = (1e3, 1e4)
+
+
+@st.composite
+def two_layer_extreme_problems(draw: st.DrawFn) -> TwoLayerProblem:
+    r"""Output scores of order s in [1e3, 1e4]: exp(F) overflows, probabilities are 0 or 1.
+
+    .. math::
+        b_{2,k} = 3 s, \quad |b_{2,c}| \le s \ (c \ne k), \quad
+        |W_2| \le \frac{s}{4 \cdot 20\, H} \quad \Longrightarrow \quad
+        F_{nk} - F_{nc} \ge 1.5\, s
+
+    for one hot class :math:`k`: the hidden activations are at most 20
+    (:math:`|Z| \le 3D + 2`), so :math:`|H W_2| \le s / 4`. The first layer
+    is as in :func:`two_layer_ordinary_problems` (signs of Z robust); its
+    gradient passes through :math:`(P - Y) W_2^\top` with entries of order
+    :math:`s / H`, large but finite. Shapes from :func:`two_layer_dims`.
+
+    Example:
+        >>> p = find_example(two_layer_extreme_problems())
+        >>> H = np.maximum(p.X @ p.W1 + p.b1, 0)
+        >>> F = H @ p.W2 + p.b2
+        >>> p.family, bool(np.abs(F).max() > 709.8)   # exp(709.8) overflows float64
+        ('extreme', True)
+    """
+    n, d, h, c = draw(two_layer_dims())
+    base = _two_layer_problem(draw, "extreme", (n, d, h, c))
+    scale = draw(st.floats(*TWO_LAYER_EXTREME_SCALE))
+    k = draw(st.integers(0, c - 1))
+    W2 = np.array(draw(float_arrays((h, c), 1.0))) * (scale / (4 * 20 * h))
+    b2 = np.array(draw(float_arrays(c, 1.0))) * scale
+    b2[k] = 3 * scale
+    return TwoLayerProblem(
+        W1=base.W1,
+        b1=base.b1,
+        W2=_readonly(W2),
+        b2=_readonly(b2),
+        X=base.X,
+        y=base.y,
+        reg=base.reg,
+        family="extreme",
+    )
+
+
 TWO_LAYER_FAMILIES: dict[str, Callable[[], st.SearchStrategy[TwoLayerProblem]]] = {
     "ordinary": two_layer_ordinary_problems,
     "square": two_layer_square_problems,
@@ -498,6 +545,7 @@ TWO_LAYER_FAMILIES: dict[str, Callable[[], st.SearchStrategy[TwoLayerProblem]]] 
     "single_sample": two_layer_single_sample_problems,
     "large_reg": two_layer_large_reg_problems,
     "float32": two_layer_float32_problems,
+    "extreme": two_layer_extreme_problems,
 }
 """Family name -> strategy factory for the two-layer network; :func:`two_layer_problems`."""
 
