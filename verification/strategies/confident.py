@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
-from verification.strategies.blocks import _readonly, find_example  # noqa: F401
-from verification.strategies.softmax import Problem
+from .blocks import _readonly, find_example  # noqa: F401
+from .softmax import Problem
 
 __all__ = ["CONFIDENT_MAX_GAP", "CONFIDENT_MIN_GAP", "confident_problems"]
 
