@@ -296,3 +296,14 @@ def test_streaming_deals_blocks_as_the_in_memory_call_on_three_lanes(monkeypatch
     streamed = sr.loss_and_grad_streaming(W, b, chunks, n_threads=3, block_rows=64)
     for got, want in zip(streamed, in_memory, strict=True):
         np.testing.assert_array_equal(got, want)
+
+
+def test_streaming_one_block_one_lane_score_overflow_is_a_clear_error_with_no_numpy_warning():
+    # One lane and one block take BlockedSums.add's short route; S += b overflows
+    # there (1e308 + 1e308). Its np.errstate keeps NumPy quiet (pytest's
+    # filterwarnings = error would raise the RuntimeWarning instead), and the
+    # finiteness check names the inputs.
+    W, b = np.array([[1e308, 0.0]]), np.array([1e308, 0.0])
+    X, y = np.ones((3, 1)), np.array([0, 1, 0])
+    with pytest.raises(ValueError, match="overflowed although X, W, b are finite"):
+        sr.loss_and_grad_streaming(W, b, [(X, y)], n_threads=1)
