@@ -342,7 +342,7 @@ def taylor_test(
         >>> taylor_test(g, np.zeros(1), np.ones(1), np.array([1.0]), g_scale=1.0).ok
         True
         >>> r = taylor_test(g, np.zeros(1), np.ones(1), np.array([1.1]), g_scale=1.0)
-        >>> r.ok, float(r.orders[-1].round(2))     # a wrong product: order 1
+        >>> r.ok, float(r.orders[-1].round(1))     # a wrong product: order 1
         (False, 1.0)
     """
     eps = tolerances_for(np.float64).eps
