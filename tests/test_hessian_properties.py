@@ -42,6 +42,11 @@ from verification.tolerances import tolerances_for
 BASE = settings().max_examples
 KEYS = ("W1", "b1", "W2", "b2")
 seeds = st.integers(0, 2**32 - 1)
+# The identities (symmetry, H = Fisher, the null space, H - GN) are compared with the
+# float64 tolerances: the float32 families (their names start with "float32") are
+# checked three ways in float32 by the first tests instead.
+FLOAT64_FAMILIES = [f for f in FAMILIES if not f.startswith("float32")]
+FLOAT64_TWO_LAYER_FAMILIES = [f for f in TWO_LAYER_FAMILIES if not f.startswith("float32")]
 
 
 def examples(fraction: float) -> settings:
@@ -106,7 +111,7 @@ def _flat(arrays):
 
 
 @examples(0.1)
-@given(p=problems([f for f in FAMILIES if f != "float32"]), s1=seeds, s2=seeds)
+@given(p=problems(FLOAT64_FAMILIES), s1=seeds, s2=seeds)
 def test_linear_symmetric_and_positive_semidefinite(p, s1, s2):
     U = direction([p.W.shape, p.b.shape], s1)
     V = direction([p.W.shape, p.b.shape], s2)
@@ -122,7 +127,7 @@ def test_linear_symmetric_and_positive_semidefinite(p, s1, s2):
 
 
 @examples(0.1)
-@given(p=problems([f for f in FAMILIES if f != "float32"]), seed=seeds)
+@given(p=problems(FLOAT64_FAMILIES), seed=seeds)
 def test_linear_hessian_is_the_fisher_information(p, seed):
     V_W, V_b = direction([p.W.shape, p.b.shape], seed)
     n, _, c = p.shape
@@ -149,7 +154,7 @@ def test_linear_hessian_is_the_fisher_information(p, seed):
 
 
 @examples(0.1)
-@given(p=problems([f for f in FAMILIES if f != "float32"]), seed=seeds)
+@given(p=problems(FLOAT64_FAMILIES), seed=seeds)
 def test_linear_null_space_with_no_penalty(p, seed):
     rng = np.random.default_rng(seed)
     a, c0 = rng.normal(size=p.W.shape[0]), rng.normal()
@@ -166,7 +171,7 @@ def test_linear_null_space_with_no_penalty(p, seed):
 
 
 @examples(0.1)
-@given(p=two_layer_problems([f for f in TWO_LAYER_FAMILIES if f != "float32"]), s1=seeds, s2=seeds)
+@given(p=two_layer_problems(FLOAT64_TWO_LAYER_FAMILIES), s1=seeds, s2=seeds)
 def test_two_layer_symmetry_and_gauss_newton_psd(p, s1, s2):
     shapes = [p.params[k].shape for k in KEYS]
     U = dict(zip(KEYS, direction(shapes, s1), strict=True))
