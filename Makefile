@@ -70,11 +70,12 @@ BENCH := $(TIMING) $(BIN)/pytest benchmarks -p no:randomly \
 
 # Run the suites, then the same implementations side by side in interleaved rounds
 # (the ratios to trust on a shared machine) and the memory measurements, and write
-# docs/benchmarks.md, docs/benchmark-ratios.png and docs/benchmark-memory.png.
+# docs/benchmarks.md, docs/benchmark-ratios.png and docs/benchmark-memory.png (the
+# distributed suite has its own command, on docs/distributed.md).
 # The one command that regenerates the benchmarks page (run it on a quiet machine).
 bench: $(VENV)/.stamp-dev
 	mkdir -p .benchmarks
-	$(BENCH) --benchmark-json=.benchmarks/latest.json
+	$(BENCH) --ignore=benchmarks/test_bench_distributed.py --benchmark-json=.benchmarks/latest.json
 	$(TIMING) $(PY) scripts/bench_sidebyside.py --profile --out .benchmarks/sidebyside.json
 	$(TIMING) $(PY) scripts/bench_memory.py --out .benchmarks/memory.json
 	$(PY) scripts/bench_table.py .benchmarks/latest.json --sidebyside .benchmarks/sidebyside.json \

@@ -181,11 +181,13 @@ def loss_and_grad(
     The same function as :func:`softmax_ref.loss_and_grad`:
 
     .. math::
+        \begin{gathered}
         L = \frac{1}{N}\sum_{n}\Big[\log\sum_j e^{F_{nj}} - F_{n y_n}\Big]
-            + \frac{\lambda}{2}\lVert W\rVert_F^2,\quad
+            + \frac{\lambda}{2}\lVert W\rVert_F^2, \\
         \frac{\partial L}{\partial W} = \frac{1}{N}\sum_k X_k^\top (P_k - Y_k) + \lambda W,
-        \quad
+        \qquad
         \frac{\partial L}{\partial b} = \frac{1}{N}\sum_k \sum_{n \in k} (P_k - Y_k)_n
+        \end{gathered}
 
     with the sum over chunks k computed where each chunk lives and merged up a
     tree; the result comes back to the caller as NumPy arrays.

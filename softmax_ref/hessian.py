@@ -190,10 +190,12 @@ def hvp(
     r"""The Hessian of the loss at (W, b) times the direction (V_W, V_b).
 
     .. math::
+        \begin{gathered}
         S = X V_W + \mathbf 1 V_b^\top, \qquad
-        R_n = \big(\operatorname{diag}(p_n) - p_n p_n^\top\big) s_n, \qquad
+        R_n = \big(\operatorname{diag}(p_n) - p_n p_n^\top\big) s_n, \\
         H[V]_W = \frac1N X^\top R + \lambda V_W, \qquad
         H[V]_b = \frac1N \sum_n R_n
+        \end{gathered}
 
     with :math:`P = \operatorname{softmax}(XW + b)`. One pass over X in blocks
     of rows, as :func:`softmax_ref.loss_and_grad` (the same block size and

@@ -470,14 +470,16 @@ def hvp(params: Any, X: Any, y: Any, reg: float, vector: Any) -> dict[str, np.nd
     :func:`loss_and_grad`:
 
     .. math::
+        \begin{aligned}
         &R_Z = X V_1 + v_1, \quad R_H = m \odot R_Z, \quad
         R_F = R_H W_2 + H V_2 + v_2, \\
         &R_{dF} = \tfrac1N \big(\operatorname{diag}(p_n) - p_n p_n^\top\big) (R_F)_n, \\
         &H[V]_{W_2} = H^\top R_{dF} + R_H^\top dF + \lambda V_2, \quad
         H[V]_{b_2} = \textstyle\sum_n (R_{dF})_n, \\
-        &R_{dZ} = m \odot \big(R_{dF} W_2^\top + dF\, V_2^\top\big), \quad
-        H[V]_{W_1} = X^\top R_{dZ} + \lambda V_1, \quad
+        &R_{dZ} = m \odot \big(R_{dF} W_2^\top + dF\, V_2^\top\big), \\
+        &H[V]_{W_1} = X^\top R_{dZ} + \lambda V_1, \quad
         H[V]_{b_1} = \textstyle\sum_n (R_{dZ})_n.
+        \end{aligned}
 
     Off the kinks (no :math:`Z_{nj} = 0`) this is the exact Hessian product;
     the ReLU's second derivative is 0 there, but the cross-layer terms

@@ -237,11 +237,13 @@ def two_layer_scales(
     what multiplies them:
 
     .. math::
+        \begin{aligned}
         S_{W_2}[j, c] &= \tfrac1N \textstyle\sum_n A_{nj} w_n + \lambda|W_{2,jc}|, \quad
         S_{b_2}[c] = \tfrac1N \textstyle\sum_n w_n, \\
         S_{W_1}[d, j] &= \tfrac1N \textstyle\sum_n |X_{nd}|\, w_n\, r_j + \lambda|W_{1,dj}|,
-        \quad S_{b_1}[j] = \tfrac1N \textstyle\sum_n w_n\, r_j, \qquad
-        r_j = \textstyle\sum_c |W_{2,jc}|
+        \quad S_{b_1}[j] = \tfrac1N \textstyle\sum_n w_n\, r_j, \\
+        r_j &= \textstyle\sum_c |W_{2,jc}|
+        \end{aligned}
 
     (:math:`r_j` carries dF back through :math:`W_2^\top`), and
     :math:`S_L = \frac1N\sum_n (w_n + \log C) + \frac\lambda2(\lVert W_1\rVert^2

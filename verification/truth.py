@@ -32,9 +32,11 @@ def softmax_truth(
     r"""Loss, dW, db and log_softmax(F) to 50 digits, rounded once to float64.
 
     .. math::
+        \begin{gathered}
         F = XW + b, \quad L = \frac1N \sum_n \Big[\log \sum_j e^{F_{nj}} - F_{n y_n}\Big]
-            + \frac\lambda2 \lVert W \rVert^2, \quad
+            + \frac\lambda2 \lVert W \rVert^2, \\
         dW = \frac1N X^\top (P - Y) + \lambda W, \quad db = \frac1N \sum_n (P - Y)_n
+        \end{gathered}
 
     Args:
         W: (D, C), b: (C,), X: (N, D) floats of any binary dtype; y: (N,) labels.
