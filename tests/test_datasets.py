@@ -1,7 +1,7 @@
 """Data sets: the post's data then and now, the restated generator, and the file loaders.
 
 Independent sources: scikit-learn's own ``make_classification`` (today's
-vertex selection must reproduce it bit for bit); the issue's account of
+vertex selection must reproduce it bit for bit); the account of
 scikit-learn 0.18.0 (five draws of ``randint(4)`` giving vertices 3, 2, 1 for
 seed 2016); and the post's figures, whose axes span about [-4.5, 3.5] and
 [-4.5, 5.5]. The post's accuracies are checked in test_reproduce_post.py.

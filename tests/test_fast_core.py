@@ -9,7 +9,7 @@ when other threads call at the same time, a BLAS setting changed under the
 caller's other threads, or memory that grows with N.
 
 The reference is the textbook dense computation in float64 (``dense_reference``),
-written from DESIGN.md's formulas, not from the kernel.
+written from the derivation page's formulas, not from the kernel.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def problem(seed: int, n: int, d: int = D, c: int = C, dtype=np.float64, reg: fl
 
 
 def dense_reference(W, b, X, y, reg):
-    """DESIGN.md's formulas on whole (N, C) arrays, in float64."""
+    """The derivation page's formulas on whole (N, C) arrays, in float64."""
     W, b, X = (np.asarray(a, dtype=np.float64) for a in (W, b, X))
     n = X.shape[0]
     F = X @ W + b
