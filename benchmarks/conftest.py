@@ -68,6 +68,7 @@ def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: di
                 "OMP_NUM_THREADS",
                 "SOFTMAX_REF_NUM_THREADS",
                 "SOFTMAX_REF_BLOCK_BYTES",
+                "SOFTMAX_REF_SUB_GEMM_ROWS",
             )
         },
     }

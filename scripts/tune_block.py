@@ -12,6 +12,10 @@ this environment unset for this command only::
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python scripts/tune_block.py \\
         --sizes tall,cs231n-full --blocks 128K,512K,2M,8M,32M --threads 1,2
+
+Rows per sub-GEMM (the rule ``softmax_ref._kernels.sub_gemm_rows``), with the
+blocks and threads of the defaults: ``--blocks 2M --threads 2 --sub-gemm
+0,256,512,default,2048 --sizes tall``.
 """
 
 from __future__ import annotations
@@ -42,6 +46,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="cs231n-dev,tall")
     parser.add_argument("--blocks", default="128K,512K,2M,8M,32M")
     parser.add_argument("--threads", default="1,2")
+    parser.add_argument(
+        "--sub-gemm",
+        default="default",
+        help="rows per sub-GEMM to try, comma-separated; 0: one GEMM per block; "
+        "default: the kernel's rule (softmax_ref._kernels.sub_gemm_rows)",
+    )
     parser.add_argument("--dtype", default="float64", choices=["float64", "float32"])
     parser.add_argument("--rounds", type=int, default=7)
     args = parser.parse_args(argv)
@@ -68,14 +78,20 @@ def main(argv: list[str] | None = None) -> int:
         rows: dict[str, int] = {}
         for block in args.blocks.split(","):
             for threads in args.threads.split(","):
-                env = {_kernels.BLOCK_ENV: str(parse_bytes(block)), _kernels.THREADS_ENV: threads}
+                for sub in args.sub_gemm.split(","):
+                    env = {
+                        _kernels.BLOCK_ENV: str(parse_bytes(block)),
+                        _kernels.THREADS_ENV: threads,
+                        _kernels.SUB_GEMM_ENV: "" if sub == "default" else sub,
+                    }
 
-                def run(env=env, problem=problem):
-                    os.environ.update(env)
-                    return sr.loss_and_grad(*problem)
+                    def run(env=env, problem=problem):
+                        os.environ.update(env)
+                        return sr.loss_and_grad(*problem)
 
-                candidates[f"{block}/t{threads}"] = run
-                rows[f"{block}/t{threads}"] = max(64, parse_bytes(block) // (d * dtype.itemsize))
+                    key = f"{block}/t{threads}" + ("" if sub == "default" else f"/s{sub}")
+                    candidates[key] = run
+                    rows[key] = max(64, parse_bytes(block) // (d * dtype.itemsize))
         times: dict[str, list[float]] = {k: [] for k in candidates}
         for fn in candidates.values():  # warm up: pools, caches, threadpoolctl's scan
             fn()
@@ -89,8 +105,9 @@ def main(argv: list[str] | None = None) -> int:
         for key, ts in times.items():
             med = statistics.median(ts)
             note = f"  {rows[key]} rows/block" if key in rows else ""
-            print(f"  {key:>12}: {med * 1e3:9.3f} ms  ratio to post {med / base:5.2f}{note}")
+            print(f"  {key:>16}: {med * 1e3:9.3f} ms  ratio to post {med / base:5.2f}{note}")
         os.environ.pop(_kernels.BLOCK_ENV, None)
+        os.environ.pop(_kernels.SUB_GEMM_ENV, None)
         default = _kernels.default_block_rows(d, dtype.itemsize)
         print(f"  the rule's default: {default} rows ({default * d * dtype.itemsize >> 10} KiB)")
     return 0

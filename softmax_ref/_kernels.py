@@ -9,7 +9,9 @@ reductions over classes (row max, sum of exponentials) then run over
 contiguous vectors of length B, which NumPy does about ten times faster than
 reducing a short last axis, and the backward GEMM is ``(P - Y)^T X_b`` (C, D),
 the orientation OpenBLAS is fastest at for these skinny shapes. Extra memory
-is one score buffer and one (C, D) accumulator per lane, whatever N is.
+is one score buffer and one (C, D) accumulator per lane, whatever N is. Where
+X is narrow, a block's GEMMs are cut into sub-GEMMs small enough for BLAS to
+run on the lane's own thread (``sub_gemm_rows``), each one batched call.
 
 Determinism: blocks are numbered 0, 1, 2, ... in row order and dealt
 round-robin to a fixed number of *lanes*; a lane adds its blocks in order, and
@@ -42,23 +44,43 @@ import numpy as np
 
 __all__ = [
     "BLOCK_ENV",
+    "SUB_GEMM_ENV",
     "THREADS_ENV",
     "BlockedSums",
+    "class_major_scores",
     "default_block_rows",
     "default_threads",
+    "gemm_sum",
+    "int_env",
     "one_block",
     "one_block_sums",
+    "sub_gemm_rows",
 ]
 
 #: Environment variables overriding the defaults, read at each call so that a
 #: benchmark or a user can change them without touching code.
 THREADS_ENV = "SOFTMAX_REF_NUM_THREADS"
 BLOCK_ENV = "SOFTMAX_REF_BLOCK_BYTES"
+SUB_GEMM_ENV = "SOFTMAX_REF_SUB_GEMM_ROWS"
 
 #: Below this much work, N C (D + 16) (the GEMMs' multiply-adds plus ~16 for the
 #: element-wise steps per score), one lane on the calling thread is fastest:
 #: handing work to a thread costs tens of microseconds, ~1e5 multiply-adds.
 MIN_WORK_FOR_THREADS = 1 << 20
+
+#: Most multiply-adds (m n k) of one sub-GEMM. NumPy's BLAS (OpenBLAS) runs a GEMM
+#: this small on the calling thread, and on AVX-512 machines its small-matrix
+#: kernels read the operands in place instead of packing them. Two lanes then
+#: compute two blocks' GEMMs at once, where one GEMM per block would start BLAS's
+#: own threads inside each lane and the lanes' GEMMs would queue behind each
+#: other: tall (10^6 x 32 x 10, float64) takes 0.17 of the post's time in
+#: sub-GEMMs of 819 rows and 0.45 in one GEMM per block of 8192 rows
+#: (``scripts/tune_block.py --sub-gemm``).
+SUB_GEMM_WORK = 1 << 18
+
+#: Fewer rows than this per sub-GEMM and the calls' overhead outweighs the gain:
+#: a block's GEMMs are then one call each.
+MIN_SUB_GEMM_ROWS = 64
 
 #: From this width of X on, the GEMMs (4 D multiply-adds per score) outweigh the
 #: element-wise steps (~16 per score, exp above all), and BLAS's own threads do
@@ -66,17 +88,22 @@ MIN_WORK_FOR_THREADS = 1 << 20
 LANES_MAX_FEATURES = 256
 
 
-def _positive_int_env(name: str) -> int | None:
+def int_env(name: str, minimum: int) -> int | None:
+    """The integer in ``$name`` (None if unset or empty); anything below ``minimum`` is an error."""
     value = os.environ.get(name)
     if not value:
         return None
     try:
         n = int(value)
     except ValueError:
-        n = 0
-    if n < 1:
-        raise ValueError(f"{name} must be an integer >= 1; got {value!r}")
+        n = minimum - 1
+    if n < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
     return n
+
+
+def _positive_int_env(name: str) -> int | None:
+    return int_env(name, 1)
 
 
 @functools.cache
@@ -126,6 +153,22 @@ def default_block_rows(n_features: int, itemsize: int) -> int:
     return max(64, block_bytes // (n_features * itemsize))
 
 
+def sub_gemm_rows(n_features: int, n_classes: int) -> int:
+    """Rows per sub-GEMM for W of shape (D, C), or 0 for one GEMM per block.
+
+    ``$SOFTMAX_REF_SUB_GEMM_ROWS`` if set (0: none), else the most rows whose
+    GEMM (rows x D times D x C) stays within ``SUB_GEMM_WORK`` multiply-adds,
+    if that is at least ``MIN_SUB_GEMM_ROWS``: 819 rows at D = 32, C = 10
+    (tall); none at D = 3073 (cs231n), whose GEMMs BLAS threads. A block is
+    cut only if it holds at least two sub-GEMMs' rows.
+    """
+    rows = int_env(SUB_GEMM_ENV, 0)
+    if rows is not None:
+        return rows
+    rows = SUB_GEMM_WORK // max(1, n_features * n_classes)
+    return rows if rows >= MIN_SUB_GEMM_ROWS else 0
+
+
 _pools: dict[int, ThreadPoolExecutor] = {}
 _pools_lock = threading.Lock()
 
@@ -160,8 +203,63 @@ def _arange(stop: int, step: int) -> np.ndarray:
     return a
 
 
+def class_major_scores(
+    W: np.ndarray, b: np.ndarray, Xb: np.ndarray, S: np.ndarray, rows: int
+) -> None:
+    """S = (X_b W + b)^T (C, B), class-major, as W^T X_b^T; ``rows`` as in ``sub_gemm_rows``.
+
+    With sub-GEMMs (``rows`` > 0), one batched call computes S's column
+    blocks W^T X_k^T, k = 0, 1, ..., and one more call the tail.
+    """
+    nb, n_features = Xb.shape
+    n_classes = W.shape[1]
+    WT = W.T
+    if rows and nb >= 2 * rows:
+        k = nb // rows
+        head = k * rows
+        np.matmul(
+            WT,
+            Xb[:head].reshape(k, rows, n_features).transpose(0, 2, 1),
+            out=S[:, :head].reshape(n_classes, k, rows).transpose(1, 0, 2),
+        )
+        if head < nb:
+            np.matmul(WT, Xb[head:].T, out=S[:, head:])
+    else:
+        np.matmul(WT, Xb.T, out=S)
+    S += b[:, None]
+
+
+def gemm_sum(S: np.ndarray, Xb: np.ndarray, rows: int, out: np.ndarray, accumulate: bool) -> None:
+    """``(P - Y)^T X_b`` (C, D) from ``S`` = (P - Y)^T (C, B): into ``out``, or added to it.
+
+    ``rows`` > 0 sums sub-GEMMs of that many rows (one batched call, then a
+    sum over the sub-blocks in row order), as in :func:`class_major_scores`.
+    """
+    nb, n_features = Xb.shape
+    n_classes = S.shape[0]
+    if rows and nb >= 2 * rows:
+        k = nb // rows
+        head = k * rows
+        parts = np.matmul(
+            S[:, :head].reshape(n_classes, k, rows).transpose(1, 0, 2),
+            Xb[:head].reshape(k, rows, n_features),
+        )
+        part = np.add.reduce(parts, axis=0)
+        if head < nb:
+            part += S[:, head:] @ Xb[head:]
+    elif accumulate:
+        part = S @ Xb
+    else:
+        np.matmul(S, Xb, out=out)
+        return
+    if accumulate:
+        out += part
+    else:
+        out[...] = part
+
+
 def _block(
-    WT: np.ndarray,
+    W: np.ndarray,
     b: np.ndarray,
     Xb: np.ndarray,
     yb: np.ndarray,
@@ -169,13 +267,15 @@ def _block(
     m: np.ndarray,
     s: np.ndarray,
     grad: bool,
+    rows: int,
 ) -> float:
     """The arithmetic of one block, the only place it is written (both routes use it).
 
-    ``Xb`` (B, D), ``yb`` (B,), ``WT`` = W^T (C, D); scratch ``S`` (C, B) and
-    ``m``, ``s`` (B,) in W's dtype. Returns ``sum_n [logsumexp(F_n) - F_{n,y_n}]``
-    over the block (float64) and, when ``grad``, leaves ``(P - Y)^T`` in ``S``.
-    The caller sets np.errstate (overflow is reported through the result).
+    ``Xb`` (B, D), ``yb`` (B,), ``W`` (D, C); scratch ``S`` (C, B) and ``m``,
+    ``s`` (B,) in W's dtype; ``rows`` as in ``sub_gemm_rows``.
+    Returns ``sum_n [logsumexp(F_n) - F_{n,y_n}]`` over the block (float64)
+    and, when ``grad``, leaves ``(P - Y)^T`` in ``S``. The caller sets
+    np.errstate (overflow is reported through the result).
 
     Every sample's scores are shifted by their maximum m_n, so the winning term
     of s_n = sum_j exp(F_nj - m_n) is exactly 1. With u_n = sum_{j != y_n}
@@ -193,8 +293,7 @@ def _block(
     """
     nb = S.shape[1]
     # S = (X_b W + b)^T, class-major: row c holds class c's score for every sample.
-    np.matmul(WT, Xb.T, out=S)
-    S += b[:, None]
+    class_major_scores(W, b, Xb, S, rows)
     # Shift each sample's scores by their max m_n: softmax is unchanged, exp
     # cannot overflow, and the winning term is exactly exp(0) = 1.
     np.maximum.reduce(S, axis=0, out=m)
@@ -248,18 +347,21 @@ def one_block_sums(
     Returns the loss sum (float64), ``(P - Y)^T X`` (C, D) in W's dtype and
     ``sum_n (P - Y)_n`` (C,) in float64, bitwise as :class:`BlockedSums` gives
     them when X is one block of one lane (the same :func:`_block`, the same
-    GEMM). Without ``grad`` the two arrays are empty.
+    GEMMs). Without ``grad`` the two arrays are empty.
     """
-    n_rows, n_classes = X.shape[0], W.shape[1]
+    (n_rows, n_features), n_classes = X.shape, W.shape[1]
+    rows = sub_gemm_rows(n_features, n_classes)
     S = np.empty((n_classes, n_rows), dtype=W.dtype)
     m = np.empty(n_rows, dtype=W.dtype)
     s = np.empty(n_rows, dtype=W.dtype)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        loss = _block(W.T, b, X, y, S, m, s, grad)
+        loss = _block(W, b, X, y, S, m, s, grad, rows)
         if not grad:
             return loss, S[:, :0], s[:0].astype(np.float64)
         db = np.add.reduce(S, axis=1).astype(np.float64, copy=False)
-        return loss, S @ X, db
+        GX = np.empty((n_classes, n_features), dtype=W.dtype)
+        gemm_sum(S, X, rows, GX, accumulate=False)
+        return loss, GX, db
 
 
 class _Lane:
@@ -275,34 +377,26 @@ class _Lane:
         self.GX = np.zeros((n_classes, n_features), dtype=dtype)
         self.db = np.zeros(n_classes, dtype=np.float64)
         self.n_blocks = 0
+        self.rows = sub_gemm_rows(n_features, n_classes)
         self._scores = np.empty(n_classes * block_rows, dtype=dtype)
         self._m = np.empty(block_rows, dtype=dtype)
         self._s = np.empty(block_rows, dtype=dtype)
-        self._gemm: np.ndarray | None = None
 
-    def add(
-        self, WT: np.ndarray, b: np.ndarray, Xb: np.ndarray, yb: np.ndarray, grad: bool
-    ) -> None:
-        """Add one block: rows ``Xb`` (B, D), labels ``yb`` (B,); ``WT`` is W^T (C, D)."""
-        n_classes, nb = WT.shape[0], Xb.shape[0]
+    def add(self, W: np.ndarray, b: np.ndarray, Xb: np.ndarray, yb: np.ndarray, grad: bool) -> None:
+        """Add one block: rows ``Xb`` (B, D), labels ``yb`` (B,); ``W`` is (D, C)."""
+        n_classes, nb = W.shape[1], Xb.shape[0]
         S = self._scores[: n_classes * nb].reshape(n_classes, nb)
-        self.loss += _block(WT, b, Xb, yb, S, self._m[:nb], self._s[:nb], grad)
+        self.loss += _block(W, b, Xb, yb, S, self._m[:nb], self._s[:nb], grad, self.rows)
         self.n_blocks += 1
         if not grad:
             return
         # db += sum_n (P - Y)_n ; dW^T += (P - Y)^T X_b, the (C, D) orientation.
         self.db += np.add.reduce(S, axis=1)
-        if self.n_blocks == 1:
-            np.matmul(S, Xb, out=self.GX)
-        else:
-            if self._gemm is None:
-                self._gemm = np.empty_like(self.GX)
-            np.matmul(S, Xb, out=self._gemm)
-            self.GX += self._gemm
+        gemm_sum(S, Xb, self.rows, self.GX, accumulate=self.n_blocks > 1)
 
     def run(
         self,
-        WT: np.ndarray,
+        W: np.ndarray,
         b: np.ndarray,
         blocks: Iterator[tuple[np.ndarray, np.ndarray]],
         grad: bool,
@@ -311,7 +405,7 @@ class _Lane:
         # np.errstate is per thread, so each lane sets it.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             for Xb, yb in blocks:
-                self.add(WT, b, Xb, yb, grad)
+                self.add(W, b, Xb, yb, grad)
 
 
 class BlockedSums:
@@ -366,7 +460,7 @@ class BlockedSums:
         self.block_rows = block_rows
         self.n_lanes = n_lanes
         self.n_samples = 0
-        self._WT = W.T
+        self._W = W
         self._b = b
         self._lanes = [_Lane(n_features, n_classes, block_rows, W.dtype) for _ in range(n_lanes)]
         self._next_block = 0
@@ -385,7 +479,7 @@ class BlockedSums:
         if n_blocks == 1 and L == 1:
             # One block on this thread (small problems): no generator, no pool.
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                self._lanes[0].add(self._WT, self._b, X, y, self.grad)
+                self._lanes[0].add(self._W, self._b, X, y, self.grad)
             self._next_block += 1
             self.n_samples += n
             return
@@ -396,11 +490,11 @@ class BlockedSums:
                 yield X[j * B : (j + 1) * B], y[j * B : (j + 1) * B]
 
         if L == 1:
-            self._lanes[0].run(self._WT, self._b, lane_blocks(0), self.grad)
+            self._lanes[0].run(self._W, self._b, lane_blocks(0), self.grad)
         else:
             pool = _pool(L)
             futures = [
-                pool.submit(lane.run, self._WT, self._b, lane_blocks(k), self.grad)
+                pool.submit(lane.run, self._W, self._b, lane_blocks(k), self.grad)
                 for k, lane in enumerate(self._lanes)
             ]
             # Let every lane finish before any error surfaces, so that none is

@@ -22,7 +22,6 @@ computed once and kept while they fit a fixed budget).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from concurrent.futures import wait
 from typing import Any
@@ -32,8 +31,12 @@ import numpy as np
 from softmax_ref._kernels import (
     MIN_WORK_FOR_THREADS,
     _pool,
+    class_major_scores,
     default_block_rows,
     default_threads,
+    gemm_sum,
+    int_env,
+    sub_gemm_rows,
 )
 from softmax_ref._validation import (
     as_float_array,
@@ -94,8 +97,8 @@ def _probabilities(Xb: np.ndarray, W: np.ndarray, b: np.ndarray) -> tuple[np.nda
     OpenBLAS is fastest at for these skinny shapes. The second array (C, B) is
     True at each sample's largest score(s).
     """
-    F = W.T @ Xb.T
-    F += b[:, None]
+    F = np.empty((W.shape[1], Xb.shape[0]), dtype=W.dtype)
+    class_major_scores(W, b, Xb, F, sub_gemm_rows(*W.shape))
     m = np.max(F, axis=0)
     top = F == m
     F -= m
@@ -108,8 +111,8 @@ def _residual(
     P: np.ndarray, top: np.ndarray, Xb: np.ndarray, V_W: np.ndarray, V_b: np.ndarray
 ) -> np.ndarray:
     """``R^T``, class-major (C, B): ``R_n = (diag(p_n) - p_n p_n^T) s_n`` for each sample."""
-    S = V_W.T @ Xb.T
-    S += V_b[:, None]
+    S = np.empty((V_W.shape[1], Xb.shape[0]), dtype=V_W.dtype)
+    class_major_scores(V_W, V_b, Xb, S, sub_gemm_rows(*V_W.shape))
     # R_n = p_n * (s_n - <p_n, s_n>) is unchanged by adding a constant to s_n; taking
     # s_n's entry at the top class (the largest such, for tied classes) off first
     # makes the dominant term of <p_n, s_n> zero, and a direction that adds one value
@@ -145,13 +148,15 @@ class _Accumulator:
     def run(self, residual_of_block: Callable[[int, slice], tuple[np.ndarray, np.ndarray]]):
         """Sum ``R_b^T X_b`` (C, D) and ``R_b``'s columns over every block; returns both sums."""
 
+        sub_rows = sub_gemm_rows(*self.shape)
+
         def lane_sum(lane: int) -> tuple[np.ndarray, np.ndarray]:
             GX = np.zeros(self.shape[::-1], dtype=self.dtype)
             col = np.zeros(self.shape[1], dtype=np.float64)
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 for j, rows in self.blocks(lane):
                     Xb, RT = residual_of_block(j, rows)
-                    GX += RT @ Xb
+                    gemm_sum(RT, Xb, sub_rows, GX, accumulate=True)
                     col += RT.sum(axis=1, dtype=np.float64)
             return GX, col
 
@@ -307,16 +312,8 @@ def hvp_naive(
 
 
 def _cache_budget() -> int:
-    value = os.environ.get(CACHE_ENV)
-    if not value:
-        return DEFAULT_CACHE_BYTES
-    try:
-        n = int(value)
-    except ValueError:
-        n = -1
-    if n < 0:
-        raise ValueError(f"{CACHE_ENV} must be an integer >= 0; got {value!r}")
-    return n
+    n = int_env(CACHE_ENV, 0)
+    return DEFAULT_CACHE_BYTES if n is None else n
 
 
 class HessianOperator:

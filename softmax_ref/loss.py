@@ -209,7 +209,8 @@ def loss_and_grad(
     Threads: ``$SOFTMAX_REF_NUM_THREADS`` (default min(2, cores) for
     X narrower than 256 columns, else 1: there the GEMMs dominate and BLAS
     threads them); block size: ``$SOFTMAX_REF_BLOCK_BYTES`` of X (default by
-    the width of X).
+    the width of X); rows per sub-GEMM within a block:
+    ``$SOFTMAX_REF_SUB_GEMM_ROWS`` (default by the shape of W; 0 for none).
 
     Determinism: for one setting of both and one BLAS thread count, results
     are bitwise identical from call to call, also when several Python

@@ -552,6 +552,102 @@ def test_peak_memory_check_catches_dense_code(blocks_of):
     assert large >= 2 * N_LARGE * C_MEM * 8
 
 
+# --- sub-GEMMs ------------------------------------------------------------------
+
+R = 8  # rows per sub-GEMM in these tests
+
+
+@pytest.fixture
+def sub_gemms_of(monkeypatch):
+    """Cut every block's GEMMs into sub-GEMMs of ``rows`` rows.
+
+    The default does so only where a block holds hundreds of rows (819 at D = 32,
+    C = 10); these problems are cut the same way at a size a test can afford.
+    """
+
+    def set_(rows: int, d: int = D, c: int = C) -> None:
+        monkeypatch.setenv(_kernels.SUB_GEMM_ENV, str(rows))
+        assert _kernels.sub_gemm_rows(d, c) == rows
+
+    return set_
+
+
+# Rows per block around the sub-GEMMs: one short of two (one GEMM), exactly two,
+# a tail of one, a multiple, a multiple plus a tail; and several blocks of B rows.
+SUB_N = [2 * R - 1, 2 * R, 2 * R + 1, 5 * R, 5 * R + 3, 4 * B + 7]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("n", SUB_N)
+def test_sub_gemms_match_dense_formulas(blocks_of, sub_gemms_of, n, threads, dtype):
+    blocks_of(B, threads, itemsize=np.dtype(dtype).itemsize)
+    sub_gemms_of(R)
+    W, b, X, y, reg = problem(n, n, dtype=dtype)
+    assert_matches(sr.loss_and_grad(W, b, X, y, reg), dense_reference(W, b, X, y, reg), dtype)
+
+
+def test_sub_gemms_give_the_same_bits_on_every_route(blocks_of, sub_gemms_of):
+    # One block on one lane: the small calls' route and BlockedSums agree bitwise
+    # with sub-GEMMs too, and a second call gives the same bits.
+    sub_gemms_of(R)
+    W, b, X, y, reg = problem(72, 5 * R + 3)
+    out = sr.loss_and_grad(W, b, X, y, reg)
+    blocked = sr.loss_and_grad_streaming(W, b, [(X, y)], reg, n_threads=1, block_rows=5 * R + 3)
+    assert_identical(out, blocked)
+    blocks_of(B, 2)
+    W, b, X, y, reg = problem(73, 9 * B + 5)
+    assert_identical(sr.loss_and_grad(W, b, X, y, reg), sr.loss_and_grad(W, b, X, y, reg))
+
+
+@pytest.mark.parametrize("which", ["forward", "backward"])
+def test_sub_gemm_check_catches_a_dropped_tail(blocks_of, sub_gemms_of, monkeypatch, which):
+    # Meta: sub-GEMMs that lose the rows after the last whole sub-GEMM (the forward's
+    # scores of those rows left as they were, or their share of (P - Y)^T X not
+    # added) fail the comparison above.
+    blocks_of(B, 1)
+    sub_gemms_of(R)
+
+    def head_only(X):
+        return X[: X.shape[0] // R * R]
+
+    if which == "forward":
+        real = _kernels.class_major_scores
+
+        def without_tail(W, b, Xb, S, rows):
+            head = head_only(Xb).shape[0]
+            real(W, b, Xb[:head], S[:, :head], rows)
+            S[:, head:] = 0.0
+
+        monkeypatch.setattr(_kernels, "class_major_scores", without_tail)
+    else:
+        real_sum = _kernels.gemm_sum
+
+        def without_tail(S, Xb, rows, out, accumulate):
+            head = head_only(Xb).shape[0]
+            real_sum(S[:, :head], Xb[:head], rows, out, accumulate)
+
+        monkeypatch.setattr(_kernels, "gemm_sum", without_tail)
+    W, b, X, y, reg = problem(74, 5 * R + 3)
+    with pytest.raises(AssertionError):
+        assert_matches(
+            sr.loss_and_grad(W, b, X, y, reg), dense_reference(W, b, X, y, reg), np.float64
+        )
+
+
+def test_sub_gemms_are_the_default_only_where_a_block_holds_hundreds_of_rows(monkeypatch):
+    monkeypatch.delenv(_kernels.SUB_GEMM_ENV, raising=False)
+    assert _kernels.sub_gemm_rows(32, 10) == 819  # tall: 2 MiB blocks of 8192 rows
+    assert _kernels.sub_gemm_rows(2, 3) == 43690  # toy: its 1000 rows are one GEMM
+    assert _kernels.sub_gemm_rows(3073, 10) == 0  # cs231n: BLAS threads its GEMMs
+    monkeypatch.setenv(_kernels.SUB_GEMM_ENV, "0")
+    assert _kernels.sub_gemm_rows(32, 10) == 0
+    for bad in ("-1", "many"):
+        monkeypatch.setenv(_kernels.SUB_GEMM_ENV, bad)
+        with pytest.raises(ValueError, match="SOFTMAX_REF_SUB_GEMM_ROWS must be an integer >= 0"):
+            _kernels.sub_gemm_rows(32, 10)
+
+
 # --- the one-block route of small problems -----------------------------------------
 
 

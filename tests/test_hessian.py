@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import softmax_ref as sr
+from softmax_ref import _kernels
 from softmax_ref.hessian import CACHE_ENV, hessian_operator, hvp_naive
 from verification.tolerances import tolerances_for
 
@@ -93,6 +94,23 @@ def test_agrees_with_a_50_digit_reference(seed, scale, route):
         HW, Hb = sr.hvp(W, b, X, y, reg, V_W, V_b)
     elif route == "naive":
         HW, Hb = hvp_naive(W, b, X, y, reg, V_W, V_b)
+    else:
+        HW, Hb = hessian_operator(W, b, X, y, reg)(V_W, V_b)
+    _close(HW, rW, sW, TOL64)
+    _close(Hb, rb, sb, TOL64)
+
+
+@pytest.mark.parametrize("seed", [0, 2])
+@pytest.mark.parametrize("route", ["hvp", "operator"])
+def test_sub_gemms_agree_with_a_50_digit_reference(monkeypatch, seed, route):
+    # Every GEMM of a block cut into sub-GEMMs of 3 rows (the default does so only
+    # for blocks of hundreds of rows): 13 rows are four sub-GEMMs and a tail of one.
+    monkeypatch.setenv(_kernels.SUB_GEMM_ENV, "3")
+    assert _kernels.sub_gemm_rows(4, 5) == 3
+    W, b, X, y, reg, V_W, V_b = _problem(seed)
+    (rW, rb), (sW, sb) = _reference(W, b, X, reg, V_W, V_b)
+    if route == "hvp":
+        HW, Hb = sr.hvp(W, b, X, y, reg, V_W, V_b)
     else:
         HW, Hb = hessian_operator(W, b, X, y, reg)(V_W, V_b)
     _close(HW, rW, sW, TOL64)

@@ -15,9 +15,10 @@ blocked and threaded paths):
 
 Every tolerance comes from ``verification/tolerances.py``.
 
-The ``blocked`` family runs with blocks of 8 rows on two lanes (``analytic_for``):
-17 to 40 rows are 3 to 5 blocks, so the per-lane loop, the lanes' threads and
-their reduction are all on the path; the kernel's default blocks are at least 64
+The ``blocked`` family runs with blocks of 8 rows on two lanes (``analytic_for``),
+each block's GEMMs cut into sub-GEMMs of 3 rows: 17 to 40 rows are 3 to 5
+blocks, so the per-lane loop, the lanes' threads, their reduction and the
+sub-GEMMs' tails are all on the path; the kernel's default blocks are at least 64
 rows and its threads start far above this much work.
 
 Example budget: each test asks for a multiple of the active profile's
@@ -30,6 +31,7 @@ counts, find every wrong derivation of tests/meta and the kernel-level mutants.
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 import pytest
@@ -37,12 +39,16 @@ from hypothesis import event, example, given, settings, target
 from hypothesis import strategies as st
 
 import softmax_ref as sr
+from softmax_ref._kernels import SUB_GEMM_ENV
 from softmax_ref.streaming import loss_and_grad_streaming
 from verification import check_softmax
 from verification.strategies import BLOCKED_BLOCK_ROWS, FAMILIES, Problem, problems
 from verification.tolerances import tolerances_for
 
 BASE = settings().max_examples
+
+#: Rows per sub-GEMM of the blocked family's blocks.
+BLOCKED_SUB_GEMM_ROWS = 3
 
 #: Examples per family of the three-way test, as a share of max_examples.
 PER_FAMILY_SHARE = 0.8
@@ -56,11 +62,24 @@ def examples(fraction: float) -> settings:
 def blocked_loss_and_grad(W, b, X, y, reg=0.0):
     """``loss_and_grad`` through the kernel's blocked, threaded path: blocks of 8 rows, 2 lanes.
 
+    Each block's GEMMs are cut into sub-GEMMs of 3 rows (two, and a tail of two
+    rows), as the default cuts blocks of narrow X hundreds of rows long.
+
     The streaming form takes the block size and thread count as arguments and,
     unlike the in-memory call, does not fold a small problem into one block on
     one thread; one chunk of all the rows is the in-memory problem.
     """
-    return loss_and_grad_streaming(W, b, [(X, y)], reg, n_threads=2, block_rows=BLOCKED_BLOCK_ROWS)
+    saved = os.environ.get(SUB_GEMM_ENV)
+    os.environ[SUB_GEMM_ENV] = str(BLOCKED_SUB_GEMM_ROWS)
+    try:
+        return loss_and_grad_streaming(
+            W, b, [(X, y)], reg, n_threads=2, block_rows=BLOCKED_BLOCK_ROWS
+        )
+    finally:
+        if saved is None:
+            del os.environ[SUB_GEMM_ENV]
+        else:
+            os.environ[SUB_GEMM_ENV] = saved
 
 
 def analytic_for(problem: Problem):

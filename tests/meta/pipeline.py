@@ -80,6 +80,16 @@ KERNEL_MUTATIONS: dict[str, tuple[str, str, str]] = {
         r"\1self._reduced = False",
         "grad_sums() does not record that it reduced the lanes: a second call adds them again",
     ),
+    "sub_gemm_forward_tail_dropped": (
+        r"^(\s*)np\.matmul\(WT, Xb\[head:\]\.T, out=S\[:, head:\]\)$",
+        r"\1S[:, head:] = 0",
+        "the scores of the rows after a block's last whole sub-GEMM never computed (left 0)",
+    ),
+    "sub_gemm_backward_tail_dropped": (
+        r"^(\s*)part \+= S\[:, head:\] @ Xb\[head:\]$",
+        r"\1pass",
+        "the rows after a block's last whole sub-GEMM left out of (P - Y)^T X",
+    ),
     "block_dropped": (
         r"range\(\(k - first\) % L, n_blocks, L\)",
         "range((k - first) % L, n_blocks - 1, L)",

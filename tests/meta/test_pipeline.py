@@ -59,6 +59,8 @@ FIRST = {
     "float32_no_shift": "float32_extreme",
     "lane_reduction_scaled": "blocked",
     "block_dropped": "blocked",
+    "sub_gemm_forward_tail_dropped": "blocked",
+    "sub_gemm_backward_tail_dropped": "blocked",
 }
 
 
