@@ -395,8 +395,9 @@ runs `bench-save` then `bench-compare` on the toy size (seconds), so the
 commands cannot rot. To guard an implementation of your own, see
 [Guard your own implementation](guard-your-own.md).
 
-`make bench` runs the pytest-benchmark suites, then `scripts/bench_sidebyside.py
---profile` (the side-by-side ratios and the profile of the *Targets* section) and
+`make bench` runs `scripts/bench_sidebyside.py --profile` (the side-by-side
+ratios and the profile of the *Targets* section) first, on the machine as it
+is before the suites allocate GBs, then the pytest-benchmark suites and
 `scripts/bench_memory.py`, with this environment's `OPENBLAS_CORETYPE` /
 `OPENBLAS_L2_SIZE` overrides unset for those commands, and rewrites this page.
 The CI runs each benchmark once on the small sizes (`make bench-smoke`, timing
