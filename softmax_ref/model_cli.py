@@ -153,7 +153,7 @@ def run_train(args: argparse.Namespace) -> int:
     from sklearn.exceptions import ConvergenceWarning
 
     from softmax_ref.classifier import SoftmaxClassifier
-    from softmax_ref.datasets import load_data
+    from softmax_ref.data_files import load_data
 
     kwargs: dict[str, Any] = {
         name: getattr(args, name)
@@ -237,7 +237,7 @@ def run_predict(args: argparse.Namespace) -> int:
         >>> tmp.cleanup()
     """
     from softmax_ref.classifier import SoftmaxClassifier
-    from softmax_ref.datasets import load_data
+    from softmax_ref.data_files import load_data
 
     try:
         clf = SoftmaxClassifier.load(args.model)

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import make_classification
 
-from softmax_ref import datasets
+from softmax_ref import data_files, datasets, legacy_generator
 from softmax_ref.datasets import (
     Dataset,
     blog_2016,
@@ -33,6 +33,17 @@ POST_CALL = {
     "n_classes": 3,
 }
 
+# --- where the names live ----------------------------------------------------------
+
+
+def test_the_generator_and_the_loaders_are_importable_from_datasets():
+    # They live in legacy_generator and data_files; datasets re-exports them, the same objects.
+    assert datasets.make_classification_legacy is legacy_generator.make_classification_legacy
+    for name in data_files.__all__:
+        assert getattr(datasets, name) is getattr(data_files, name)
+    assert set(legacy_generator.__all__) | set(data_files.__all__) <= set(datasets.__all__)
+
+
 # --- the post's data, then and now ------------------------------------------------
 
 
@@ -51,7 +62,7 @@ def test_toy_is_todays_make_classification_split_800_200():
 def test_vertices_of_0_18_0_for_seed_2016_take_five_draws():
     # The issue: randint(4) drawn until 3 distinct values: 3, 2, 2, 3, 1.
     rng = np.random.RandomState(2016)
-    cube = datasets._hypercube(3, 2, rng, "0.18.0")
+    cube = legacy_generator._hypercube(3, 2, rng, "0.18.0")
     # Vertex codes 3, 2, 1 in binary, most significant digit first.
     np.testing.assert_array_equal(cube, [[1, 1], [1, 0], [0, 1]])
     replay = np.random.RandomState(2016)
@@ -296,7 +307,7 @@ def test_csv_not_text(tmp_path):
 
 def test_csv_label_column_type():
     with pytest.raises(TypeError, match="label_column must be"):
-        datasets._resolve_label_column("f.csv", 1.5, None, 3, None)  # type: ignore[arg-type]
+        data_files._resolve_label_column("f.csv", 1.5, None, 3, None)  # type: ignore[arg-type]
 
 
 def test_missing_file():
