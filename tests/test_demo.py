@@ -86,6 +86,17 @@ def test_demo_writes_every_figure_as_png(demo_run):
         assert path.name in out  # every file is listed
 
 
+def test_the_names_of_the_demos_modules_are_importable_from_demo():
+    # The experiments, the table and the network live in modules of their own; demo
+    # re-exports their public names (the same objects), as the CLI and users import them.
+    from softmax_ref import demo_table, demo_two_layer, reproduction
+
+    for module in (reproduction, demo_table, demo_two_layer):
+        for name in module.__all__:
+            assert name in demo.__all__
+            assert getattr(demo, name) is getattr(module, name)
+
+
 def test_default_output_folder():
     args = build_parser().parse_args(["demo"])
     assert str(args.output) == "demo-output"
