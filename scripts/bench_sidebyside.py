@@ -50,6 +50,10 @@ def timed(fn) -> float:
     return (time.perf_counter() - start) / reps
 
 
+#: Prefix of a piece that is an alternative to one of our call's, not a part of it.
+ALTERNATIVE = "instead: "
+
+
 def pieces(p) -> dict:
     """Our call's parts, each alone: where its time goes (see --profile)."""
     from softmax_ref import _kernels
@@ -58,12 +62,23 @@ def pieces(p) -> dict:
     W, b, X, y, reg = p.W, p.b, p.X, p.y, p.reg
     n, d, c = p.shape
     S = np.empty((c, n), dtype=p.dtype)
+    F = np.empty((n, c), dtype=p.dtype)
+    GT = np.empty((d, c), dtype=p.dtype)
     G = np.empty((c, d), dtype=p.dtype)
     E = np.empty((c, n), dtype=p.dtype)
     WT = W.T
 
     def forward_gemm():
         return np.matmul(WT, X.T, out=S)
+
+    def forward_gemm_rows_major():
+        # The other orientation of the forward GEMM, X W (N, C), as the post and
+        # scikit-learn run it: not part of our call, timed to show the choice.
+        return np.matmul(X, W, out=F)
+
+    def backward_gemm_post():
+        # The backward GEMM as the post runs it, X^T (P - Y) (D, C).
+        return np.matmul(X.T, F, out=GT)
 
     def backward_gemm():
         return np.matmul(S, X, out=G)
@@ -86,6 +101,8 @@ def pieces(p) -> dict:
         "backward GEMM": backward_gemm,
         "element-wise": elementwise,
         "validation": validation,
+        ALTERNATIVE + "forward GEMM as X W": forward_gemm_rows_major,
+        ALTERNATIVE + "backward GEMM as X^T (P - Y)": backward_gemm_post,
     }
 
 

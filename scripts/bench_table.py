@@ -345,7 +345,8 @@ DESIGN = """\
   sub-GEMMs of at most 2^18 multiply-adds (819 rows at D = 32, C = 10), which
   OpenBLAS runs on the calling thread without packing X: the lanes' GEMMs run
   side by side instead of queueing for BLAS's threads (tall: 0.17 of the post's
-  time against 0.45 with one GEMM per block); for wide X the GEMMs dominate,
+  time against 0.47 with one GEMM per block, `scripts/tune_block.py --sizes tall
+  --blocks 2M --threads 2 --sub-gemm 0,default`); for wide X the GEMMs dominate,
   and one lane leaves the parallel work to BLAS's own threads, in long blocks;
 - a call too small for several blocks or lanes (the toy data, cs231n-dev) takes
   a route without that machinery: one block on the calling thread, the same
@@ -358,15 +359,16 @@ DESIGN = """\
   (`scripts/tune_block.py` measures it).
 
 What bounds it: with C = 10 the GEMMs are skinny, and OpenBLAS runs them at a
-fraction of its square-GEMM rate (its kernels pad 10 columns to 16, and
-packing X_b costs as much as multiplying it). At cs231n's shapes the two GEMMs
-are nearly all of our call (the *Targets* profile), and the post's code runs
-the same forward GEMM: the backward as (P - Y)^T X_b is the fastest of its
-orientations; the forward as X_b W instead of W^T X_b^T saves 10% of it on
-cs231n-dev's one cached block but costs more at cs231n-full and wide-class, so
-it is not taken. In float64, NumPy's `exp` is scalar on CPUs without AVX-512
-(about 5 ns a value). The *Targets* section gives, for
-each missed target, the measured share of each piece of our call.
+fraction of its square-GEMM rate (packing X_b costs as much as multiplying
+it). At cs231n's shapes the two GEMMs are nearly all of our call, and the
+*Targets* profile also times each in the post's orientation (*forward GEMM as
+X W*, *backward GEMM as X^T (P - Y)*, over all of X). The kernel takes W^T
+X_b^T and (P - Y)^T X_b for every shape; where the other orientation shows the
+smaller share, taking it would save the difference, less the transposed copy
+of the scores that the class-major element-wise steps would then need. In
+float64, NumPy's `exp` is scalar on CPUs without AVX-512 (about 5 ns a value).
+The *Targets* section gives, for each missed target, the measured share of each
+piece of our call.
 
 """
 
@@ -484,10 +486,16 @@ def targets_section(rows: list[dict[str, Any]]) -> list[str]:
     return out
 
 
+#: Prefix of a profile piece that is an alternative to a part of our call (see
+#: scripts/bench_sidebyside.py's ``pieces``), shown beside the shares, not summed.
+ALTERNATIVE = "instead: "
+
+
 def profile_text(r: dict[str, Any]) -> str:
     times = r.get("median_times", {})
     ours = times.get("ours")
     pieces = {k.removeprefix("piece: "): v for k, v in times.items() if k.startswith("piece: ")}
+    instead = {k: pieces.pop(k) for k in list(pieces) if k.startswith(ALTERNATIVE)}
     if not ours or not pieces:
         return "(no profile: run with --profile)"
     parts = [f"{name} {t / ours:.0%}" for name, t in pieces.items()]
@@ -498,6 +506,11 @@ def profile_text(r: dict[str, Any]) -> str:
     if post and gemms:
         # The floor of any route through these GEMMs, against the target's ratio.
         text += f"; the two GEMMs alone: {gemms / post:.2f} of the post's time"
+    if instead:
+        shares = ", ".join(
+            f"{k.removeprefix(ALTERNATIVE)} {t / ours:.0%}" for k, t in instead.items()
+        )
+        text += f"; in the post's orientations: {shares}"
     return text
 
 

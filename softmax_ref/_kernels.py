@@ -74,7 +74,7 @@ MIN_WORK_FOR_THREADS = 1 << 20
 #: compute two blocks' GEMMs at once, where one GEMM per block would start BLAS's
 #: own threads inside each lane and the lanes' GEMMs would queue behind each
 #: other: tall (10^6 x 32 x 10, float64) takes 0.17 of the post's time in
-#: sub-GEMMs of 819 rows and 0.45 in one GEMM per block of 8192 rows
+#: sub-GEMMs of 819 rows and 0.47 in one GEMM per block of 8192 rows
 #: (``scripts/tune_block.py --sub-gemm``).
 SUB_GEMM_WORK = 1 << 18
 

@@ -635,6 +635,51 @@ def test_sub_gemm_check_catches_a_dropped_tail(blocks_of, sub_gemms_of, monkeypa
         )
 
 
+class _MatmulShapes:
+    """NumPy as _kernels sees it, recording the operand shapes of every np.matmul call."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[tuple[int, ...], tuple[int, ...]]] = []
+
+    def __getattr__(self, name):
+        return getattr(np, name)
+
+    def matmul(self, a, b, *args, **kwargs):
+        self.calls.append((a.shape, b.shape))
+        return np.matmul(a, b, *args, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("n", "cut"), [(2 * R - 1, None), (2 * R, (2, 0)), (2 * R + 1, (2, 1)), (5 * R + 3, (5, 3))]
+)
+def test_a_block_is_cut_once_it_holds_two_sub_gemms(monkeypatch, sub_gemms_of, n, cut):
+    # The rule of sub_gemm_rows's docstring: a block of n rows is cut into n // R
+    # sub-GEMMs of R rows (one batched call) and a tail, once n >= 2 R; below, one GEMM.
+    sub_gemms_of(R)
+    shapes = _MatmulShapes()
+    monkeypatch.setattr(_kernels, "np", shapes)
+    W, b, X, _y, _ = problem(75, n)
+    S = np.empty((C, n))
+    _kernels.class_major_scores(W, b, X, S, R)
+    GX = np.empty((C, D))
+    _kernels.gemm_sum(S, X, R, GX, accumulate=False)
+    if cut is None:
+        assert shapes.calls == [((C, D), (D, n)), ((C, n), (n, D))]
+        return
+    k, tail = cut
+    forward = [((C, D), (k, D, R))] + ([((C, D), (D, tail))] if tail else [])
+    assert shapes.calls == [*forward, ((k, C, R), (k, R, D))]  # the backward's tail uses @
+
+
+def test_sub_gemm_rule_at_its_smallest_cut(monkeypatch):
+    # 2^18 multiply-adds over D C = 4096 are 64 rows, MIN_SUB_GEMM_ROWS: cut; one more
+    # column and a sub-GEMM would hold 63 rows: no cut.
+    monkeypatch.delenv(_kernels.SUB_GEMM_ENV, raising=False)
+    assert _kernels.sub_gemm_rows(64, 64) == _kernels.MIN_SUB_GEMM_ROWS == 64
+    assert _kernels.sub_gemm_rows(65, 64) == 0
+    assert _kernels.sub_gemm_rows(1, 1) == _kernels.SUB_GEMM_WORK
+
+
 def test_sub_gemms_are_the_default_only_where_a_block_holds_hundreds_of_rows(monkeypatch):
     monkeypatch.delenv(_kernels.SUB_GEMM_ENV, raising=False)
     assert _kernels.sub_gemm_rows(32, 10) == 819  # tall: 2 MiB blocks of 8192 rows
