@@ -12,8 +12,9 @@ chunks of 2^17 rows (32 MiB), three ways:
 * ``cluster``: a ``LocalCluster`` of 2 worker processes (one thread each), X
   persisted on the workers, as a fit holds it.
 
-Every test is marked ``slow``: ``make test`` (the smoke run) skips them all;
-``make bench`` runs them. docs/distributed.md has the measured table.
+Every test is marked ``slow``: ``make test`` (the smoke run) and ``make bench``
+leave them out; docs/distributed.md has the command that runs them and the
+measured table.
 """
 
 from __future__ import annotations

@@ -212,7 +212,7 @@ def loss_and_grad(
     the width of X); rows per sub-GEMM within a block:
     ``$SOFTMAX_REF_SUB_GEMM_ROWS`` (default by the shape of W; 0 for none).
 
-    Determinism: for one setting of both and one BLAS thread count, results
+    Determinism: for one setting of the three and one BLAS thread count, results
     are bitwise identical from call to call, also when several Python
     threads call at the same time (the calls share no mutable state and
     change no process-wide setting). NumPy's BLAS runs at the thread count

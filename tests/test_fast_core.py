@@ -231,8 +231,9 @@ def blas_at_two_threads():
 
 def concurrency_problems() -> list[tuple]:
     # Every route through the kernel: one block on the caller's thread, several
-    # blocks on two lanes (narrow X), several blocks on one lane (wide X, GEMMs
-    # threaded by BLAS), and a float32 one.
+    # blocks on two lanes (narrow X; at 20,000 x 32 x 10 each block's GEMMs in
+    # sub-GEMMs), several blocks on one lane (wide X, GEMMs threaded by BLAS), and
+    # a float32 one.
     shapes = [(50, 5, 3), (700, 40, 10), (20_000, 32, 10), (3_000, 300, 10), (2_000, 400, 30)]
     out = []
     for i in range(16):
