@@ -26,7 +26,7 @@ import jax
 import numpy as np
 
 from softmax_ref import loss_and_grad
-from verification import check_softmax, oracle
+from verification import check_softmax, oracle, oracle_inputs
 
 
 def problem(rng: np.random.Generator, n: int, d: int, c: int):
@@ -56,8 +56,8 @@ def main() -> None:
 
     # 1. compile vs call, on the oracle's own padded function and on an unpadded jit.
     W, b, X, y, reg = problem(rng, 11, 5, 4)
-    data, (_, dp, cp) = oracle._softmax_data(X, y, reg, np.dtype(np.float64), 4)
-    params = {"W": oracle.pad_to(W, (dp, cp)), "b": oracle.pad_to(b, (cp,))}
+    data, (_, dp, cp) = oracle_inputs._softmax_data(X, y, reg, np.dtype(np.float64), 4)
+    params = {"W": oracle_inputs.pad_to(W, (dp, cp)), "b": oracle_inputs.pad_to(b, (cp,))}
     fresh = jax.jit(jax.value_and_grad(oracle.softmax_loss))
     start = time.perf_counter()
     jax.block_until_ready(fresh(params, data))
@@ -86,9 +86,9 @@ def main() -> None:
     bucketed = len(
         {
             (
-                oracle.bucket(n, oracle.MIN_SAMPLES),
-                oracle.bucket(d, oracle.MIN_FEATURES),
-                oracle.bucket(c, oracle.MIN_CLASSES),
+                oracle_inputs.bucket(n, oracle_inputs.MIN_SAMPLES),
+                oracle_inputs.bucket(d, oracle_inputs.MIN_FEATURES),
+                oracle_inputs.bucket(c, oracle_inputs.MIN_CLASSES),
             )
             for n, d, c in shapes
         }

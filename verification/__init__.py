@@ -2,9 +2,9 @@
 
 This package knows nothing of how a gradient was derived: it takes functions and
 arrays, and imports nothing from the code it verifies. It imports NumPy only at
-top level; JAX is imported by ``oracle`` and ``user_oracle``, which the checks
-load when first called, and runs in a scoped 64-bit mode: JAX's process-wide
-precision is never changed.
+top level; JAX is imported by ``jax_scope``, ``oracle``, ``hvp_oracle`` and
+``user_oracle``, which the checks load when first called, and runs in a scoped
+64-bit mode: JAX's process-wide precision is never changed.
 
 - :func:`check_gradient` (``verification.gradient``): the three-way check of
   any loss, given as NumPy gradient code and the same loss in ``jax.numpy``;

@@ -10,7 +10,7 @@ From ``loss`` the tool builds the oracle, ``jax.jit(jax.value_and_grad(loss))``,
 and the forward finite differences evaluate, ``jax.jit(jax.vmap(loss))`` over a
 stack of points, both compiled once per shape and kept for the next call with
 the same ``loss``. Everything JAX runs here runs in float64 inside a scoped
-64-bit context (:func:`verification.oracle.float64_scope`, in
+64-bit context (:func:`verification.jax_scope.float64_scope`, in
 :mod:`verification.user_oracle`), so JAX's
 process-wide settings are what they were: a user's other JAX code keeps its
 dtypes whatever the order of their tests.

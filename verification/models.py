@@ -182,8 +182,9 @@ def check_softmax(
         (False, 'ANALYTIC', 'ANALYTIC disagrees with JAX and FD, which agree')
     """
     from . import oracle as jax_oracle
+    from .oracle_inputs import check_softmax_inputs
 
-    W, b, X, y, reg = jax_oracle.check_softmax_inputs(W, b, X, y, reg)
+    W, b, X, y, reg = check_softmax_inputs(W, b, X, y, reg)
     dtype = np.float32 if all(a.dtype == np.float32 for a in (W, b, X)) else np.float64
     W, b, X = (a.astype(dtype) for a in (W, b, X))
     X64 = X.astype(np.float64)

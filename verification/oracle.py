@@ -10,25 +10,31 @@ and its gradient is whatever :func:`jax.value_and_grad` makes of it. The
 oracle is the reference *definition* of the loss in the three-way check:
 finite differences differentiate this forward (see ``docs/verification.md``).
 
-**Precision.** Every oracle call runs inside :func:`float64_scope`, JAX's
-scoped 64-bit mode, and returns NumPy arrays: the process-wide setting is
-never changed, so importing this module or running a check leaves a user's
-other JAX code in the precision it chose. Every function computes in float64
-unless ``dtype=np.float32`` is asked for.
+**Precision.** Every oracle call runs inside
+:func:`~verification.jax_scope.float64_scope`, JAX's scoped 64-bit mode, and
+returns NumPy arrays: the process-wide setting is never changed, so importing
+this module or running a check leaves a user's other JAX code in the
+precision it chose. Every function computes in float64 unless
+``dtype=np.float32`` is asked for.
 
 **Compilation.** :func:`jax.jit` compiles once per input *shape*, and a
 compile costs as much as thousands of calls (``scripts/oracle_timing.py``
 measures it; docs/verification.md quotes a run: 2.3 s against 0.7 ms on a
 loaded 2-core machine), and un-jitted JAX costs ~150 ms per call. A property suite
-draws hundreds of problems of different shapes, so the inputs are padded to
-bucketed shapes (powers of two with a floor, :func:`bucket`) and the padding
-is masked out *exactly*: padded samples are zero rows whose terms are
-replaced by 0 before the mean, which divides by the true N; padded classes
-get score ``-inf``, whose exponential is exactly 0, so they change neither
-the log-sum-exp nor its gradient; padded features are zero columns of X and
-zero rows of W, which add exact zeros to every score and to the penalty.
-Every problem with N <= 32, D <= 8 and C <= 8 therefore shares one compiled
-function.
+draws hundreds of problems of different shapes, so the inputs are validated
+and padded to bucketed shapes by :mod:`verification.oracle_inputs`, and the
+losses below mask the padding out *exactly* (that module's notes say how):
+every problem with N <= 32, D <= 8 and C <= 8 shares one compiled function.
+The compiled functions are :class:`~verification.jax_scope.JaxLoss`'s, in
+:mod:`verification.jax_scope`.
+
+**Modules.** This module holds the models' losses and their NumPy wrappers;
+it re-exports :func:`~verification.jax_scope.float64_scope`,
+:class:`~verification.jax_scope.JaxLoss`,
+:func:`~verification.oracle_inputs.bucket`,
+:func:`~verification.oracle_inputs.pad_to` and
+:func:`~verification.oracle_inputs.check_two_layer_inputs`, so
+``verification.oracle`` offers every name it always has.
 
 **Names.** ``<model>_loss_fn(params, data)`` is a model's loss written in
 ``jax.numpy`` (:func:`softmax_loss_fn`, :func:`two_layer_loss_fn`); the
@@ -46,14 +52,22 @@ gradient back. The two-layer network adds exactly these three pieces.
 
 from __future__ import annotations
 
-import contextlib
-import importlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-import jax
+import jax  # noqa: F401  (the examples' namespace)
 import jax.numpy as jnp
 import numpy as np
+
+from .jax_scope import MAX_BATCH, MAX_BATCH_ENTRIES, JaxLoss, float64_scope
+from .oracle_inputs import (
+    _softmax_data,
+    _two_layer_padded,
+    bucket,
+    check_softmax_inputs,
+    check_two_layer_inputs,
+    pad_to,
+)
 
 __all__ = [
     "JaxLoss",
@@ -72,178 +86,6 @@ __all__ = [
     "two_layer_loss_batch",
     "two_layer_loss_fn",
 ]
-
-# Floors of the padded shapes. Below them every problem shares one compiled
-# function; the property suite's problems (N <= 20, D <= 6, C <= 6) all do.
-MIN_SAMPLES = 32
-MIN_FEATURES = 8
-MIN_CLASSES = 8
-
-# Largest number of padded score entries (batch x N x C) one batched forward
-# holds; it bounds memory at ~16 MB of float64 however large N is. 256 points
-# hold a whole full-mode stencil (1 + 6 * 42 = 253) of the largest problem the
-# property suite draws (D = C = 6), so one check costs two compiled calls.
-MAX_BATCH_ENTRIES = 2**21
-MAX_BATCH = 256
-
-
-@contextlib.contextmanager
-def float64_scope() -> Iterator[None]:
-    r"""JAX computes in 64 bits inside the ``with`` block; the process-wide setting is untouched.
-
-    Arrays of any shape made inside are float64 (:math:`\varepsilon = 2^{-52}`)
-    where JAX's default would make them float32 (:math:`2^{-23}`).
-
-    JAX fixes an array's precision when the array is made, and a jitted
-    function is compiled separately for each setting, so every oracle call
-    makes its arrays and runs its compiled code inside this block and leaves
-    it with NumPy results. Outside, ``jax.numpy.ones(2).dtype`` is whatever the
-    user's process chose (float32 by JAX's default).
-
-    Example:
-        >>> before = jnp.ones(2).dtype
-        >>> with float64_scope():
-        ...     print(jnp.ones(2).dtype)
-        float64
-        >>> jnp.ones(2).dtype == before
-        True
-    """
-    # jax.enable_x64 is the context manager of recent JAX; older releases
-    # (down to the 0.4.30 the verify extra allows) have it in jax.experimental.
-    scope: Any = getattr(jax, "enable_x64", None)
-    if scope is None:  # pragma: no cover  (older JAX)
-        scope = importlib.import_module("jax.experimental").enable_x64
-    with scope(True):
-        yield
-
-
-def bucket(n: int, minimum: int) -> int:
-    r"""The padded size for a dimension of size ``n``: ``minimum`` or the next power of two.
-
-    .. math::
-        \operatorname{bucket}(n, m) =
-        \begin{cases} m & n \le m \\ 2^{\lceil \log_2 n \rceil} & n > m \end{cases}
-
-    ``n`` is one size of an input's shape: N of X ``(N, D)``, D, C or H.
-
-    Example:
-        >>> bucket(5, 8), bucket(8, 8), bucket(9, 8), bucket(1000, 32)
-        (8, 8, 16, 1024)
-    """
-    if n <= minimum:
-        return minimum
-    return 1 << (n - 1).bit_length()
-
-
-def pad_to(a: np.ndarray, shape: tuple[int, ...], fill: float = 0) -> np.ndarray:
-    r"""``a`` copied into the top-left corner of a new array of ``shape``, the rest ``fill``.
-
-    .. math::
-        \text{out}_{i} = \begin{cases} a_{i} & i_k < a.\text{shape}_k
-        \text{ for every axis } k \\ \text{fill} & \text{otherwise} \end{cases}
-
-    ``shape`` has ``a``'s number of axes and is at least as large on each;
-    the result has ``a``'s dtype.
-
-    Example:
-        >>> pad_to(np.array([1.0, 2.0]), (4,))
-        array([1., 2., 0., 0.])
-    """
-    out = np.full(shape, fill, dtype=a.dtype)
-    out[tuple(slice(0, s) for s in a.shape)] = a
-    return out
-
-
-class JaxLoss:
-    r"""A scalar loss ``loss_fn(params, data)``, jit-compiled twice: value-and-gradient, batched.
-
-    ``params`` and ``data`` are dicts of arrays; the gradient is taken with
-    respect to ``params`` only. :meth:`batch` evaluates the loss at ``K`` sets
-    of parameters (each array with a leading axis of length K) in chunks of a
-    fixed size, so that K does not cause a compile either. With :math:`\ell`
-    the loss, :math:`p` the parameters and :math:`d` the data:
-
-    .. math::
-        \begin{gathered}
-        \texttt{value\_and\_grad}(p, d) = \big(\ell(p, d),\ \nabla_p \ell(p, d)\big),
-        \\
-        \texttt{batch}(p, d)_k = \ell(p_k, d), \quad k = 1, \dots, K,
-        \end{gathered}
-
-    each gradient with its parameter's shape, and ``batch`` returning ``(K,)``.
-
-    Example:
-        >>> sq = JaxLoss(lambda p, d: jnp.sum((p["w"] - d["t"]) ** 2))
-        >>> value, grads = sq.value_and_grad({"w": np.array([1.0, 2.0])}, {"t": np.zeros(2)})
-        >>> value, grads["w"]
-        (5.0, array([2., 4.]))
-        >>> sq.batch({"w": np.array([[1.0, 0.0], [0.0, 3.0]])}, {"t": np.zeros(2)}, chunk=4)
-        array([1., 9.])
-    """
-
-    def __init__(self, loss_fn: Callable[[Mapping[str, Any], Mapping[str, Any]], Any]) -> None:
-        self.loss_fn = loss_fn
-        self._value_and_grad = jax.jit(jax.value_and_grad(loss_fn))
-        self._batch = jax.jit(jax.vmap(loss_fn, in_axes=(0, None)))
-
-    def value_and_grad(
-        self, params: Mapping[str, np.ndarray], data: Mapping[str, np.ndarray]
-    ) -> tuple[float, dict[str, np.ndarray]]:
-        """The loss and its gradient with respect to every array of ``params``, as NumPy.
-
-        Returns:
-            ``(value, grads)``: a Python float and a dict keyed like ``params``,
-            each gradient a NumPy array of its parameter's shape.
-
-        Example:
-            >>> sq = JaxLoss(lambda p, d: jnp.sum((p["w"] - d["t"]) ** 2))
-            >>> value, grads = sq.value_and_grad({"w": np.array([[1.0, 2.0]])},
-            ...                                  {"t": np.array([[1.0, 0.0]])})
-            >>> value, grads["w"]   # d/dw (w - t)^2 = 2 (w - t)
-            (4.0, array([[0., 4.]]))
-        """
-        with float64_scope():
-            value, grads = self._value_and_grad(dict(params), dict(data))
-            return float(value), {k: np.asarray(v) for k, v in grads.items()}
-
-    def batch(
-        self, params: Mapping[str, np.ndarray], data: Mapping[str, np.ndarray], *, chunk: int
-    ) -> np.ndarray:
-        """The loss at each of K parameter sets (leading axis K), in chunks of ``chunk``.
-
-        The last chunk is padded with copies of the first parameter set, so
-        every call has the same shape and reuses one compiled function.
-
-        Args:
-            params: name -> array of shape ``(K, ...)``, the parameter's shape
-                after the leading axis.
-            data: name -> array, the same for every parameter set.
-            chunk: parameter sets per compiled call.
-
-        Returns:
-            The K losses, ``(K,)`` float64.
-
-        Example:
-            Three parameter sets in chunks of two (the second chunk padded):
-
-            >>> sq = JaxLoss(lambda p, d: jnp.sum((p["w"] - d["t"]) ** 2))
-            >>> sq.batch({"w": np.array([[1.0], [2.0], [3.0]])}, {"t": np.zeros(1)}, chunk=2)
-            array([1., 4., 9.])
-        """
-        k = next(iter(params.values())).shape[0]
-        out = np.empty(k)
-        for start in range(0, k, chunk):
-            stop = min(start + chunk, k)
-            piece = {}
-            for name, a in params.items():
-                part = a[start:stop]
-                if stop - start < chunk:
-                    filler = np.broadcast_to(a[:1], (chunk - (stop - start), *a.shape[1:]))
-                    part = np.concatenate([part, filler])
-                piece[name] = part
-            with float64_scope():
-                out[start:stop] = np.asarray(self._batch(piece, dict(data)))[: stop - start]
-        return out
 
 
 # --- the softmax classifier ---------------------------------------------------
@@ -317,86 +159,6 @@ def softmax_loss_fn(params: Mapping[str, Any], data: Mapping[str, Any]) -> Any:
 softmax_loss = softmax_loss_fn
 
 _SOFTMAX = JaxLoss(softmax_loss_fn)
-
-
-def _float_array(name: str, value: Any, ndim: int) -> np.ndarray:
-    a = np.asarray(value)
-    if a.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must hold real numbers; got dtype {a.dtype}")
-    if a.ndim != ndim:
-        raise ValueError(f"{name} must have {ndim} dimension(s); got shape {a.shape}")
-    return a
-
-
-def _labels(y: Any, n: int, c: int) -> np.ndarray:
-    # The oracle checks its own inputs (it shares no code with softmax_ref).
-    labels = np.asarray(y)
-    if labels.dtype.kind not in "iu" or labels.shape != (n,):
-        raise ValueError(
-            f"y must be ({n},) integer labels in [0, {c}); "
-            f"got shape {labels.shape} and dtype {labels.dtype}"
-        )
-    if labels.min() < 0 or labels.max() >= c:
-        raise ValueError(
-            f"y must hold labels in [0, {c}); got values from {labels.min()} to {labels.max()}"
-        )
-    return labels
-
-
-def check_softmax_inputs(
-    W: Any, b: Any, X: Any, y: Any, reg: Any
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
-    """Validate a softmax problem for the oracle; return ``(W, b, X, y, reg)``, arrays uncopied.
-
-    The oracle validates for itself: JAX clamps or fills out-of-range gathers
-    silently, and this package shares no code with the one it checks.
-    Messages name the argument, what it got and what was expected.
-
-    Example:
-        >>> check_softmax_inputs(np.zeros((2, 3)), np.zeros(3), np.zeros((4, 2)), [0, 1, 2, 3], 0.0)
-        Traceback (most recent call last):
-        ...
-        ValueError: y must hold labels in [0, 3); got values from 0 to 3
-    """
-    X = _float_array("X", X, 2)
-    W = _float_array("W", W, 2)
-    b = _float_array("b", b, 1)
-    n, d = X.shape
-    if n == 0 or d == 0:
-        raise ValueError(f"X must have N >= 1 rows and D >= 1 columns; got shape {X.shape}")
-    if W.shape[0] != d or W.shape[1] < 1:
-        raise ValueError(f"W must have shape (D, C) with D = {d} and C >= 1; got shape {W.shape}")
-    c = W.shape[1]
-    if b.shape != (c,):
-        raise ValueError(f"b must have shape ({c},) to match W; got shape {b.shape}")
-    labels = _labels(y, n, c)
-    for name, a in (("W", W), ("b", b), ("X", X)):
-        if not np.all(np.isfinite(a)):
-            raise ValueError(
-                f"{name} must be finite; got a NaN or inf in {name} of shape {a.shape}"
-            )
-    if isinstance(reg, bool) or not isinstance(reg, (int, float, np.integer, np.floating)):
-        raise TypeError(f"reg must be a real number >= 0; got {reg!r}")
-    reg_value = float(reg)
-    if not (np.isfinite(reg_value) and reg_value >= 0):
-        raise ValueError(f"reg must be a finite number >= 0; got {reg!r}")
-    return W, b, X, labels, reg_value
-
-
-def _softmax_data(
-    X: np.ndarray, y: np.ndarray, reg: float, dtype: np.dtype, c: int
-) -> tuple[dict[str, np.ndarray], tuple[int, int, int]]:
-    n, d = X.shape
-    shape = (bucket(n, MIN_SAMPLES), bucket(d, MIN_FEATURES), bucket(c, MIN_CLASSES))
-    data = {
-        "X": pad_to(X.astype(dtype), shape[:2]),
-        "y": pad_to(y.astype(np.int32), shape[:1]),
-        "row_mask": np.arange(shape[0]) < n,
-        "class_mask": np.arange(shape[2]) < c,
-        "n": np.asarray(n, dtype=dtype),
-        "reg": np.asarray(reg, dtype=dtype),
-    }
-    return data, shape
 
 
 def loss_and_grad(
@@ -503,12 +265,8 @@ def loss_batch(
 #     Z = X W1 + b1     H = relu(Z)     F = H W2 + b2
 #     L = mean_n [ logsumexp(F_n) - F_{n, y_n} ] + 0.5 reg (||W1||^2 + ||W2||^2)
 #
-# Padding follows the softmax's rules, plus one for the hidden layer: padded hidden
-# units are zero columns of W1 with a zero bias, so Z = 0 there, relu(0) = 0, and
-# they meet zero rows of W2: they add exact zeros to every score and to the penalty.
-
-MIN_HIDDEN = 8
-TWO_LAYER_KEYS = ("W1", "b1", "W2", "b2")
+# Padding follows the softmax's rules, plus one for the hidden layer (see
+# verification/oracle_inputs.py): padded hidden units add exact zeros.
 
 
 def relu(z: Any) -> Any:
@@ -571,80 +329,6 @@ def two_layer_loss_fn(params: Mapping[str, Any], data: Mapping[str, Any]) -> Any
 
 
 _TWO_LAYER = JaxLoss(two_layer_loss_fn)
-
-
-def check_two_layer_inputs(
-    params: Any, X: Any, y: Any, reg: Any, *, lead: int = 0
-) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, float]:
-    """Validate a two-layer problem for the oracle; return ``(params, X, y, reg)``.
-
-    ``params`` is a dict with ``W1`` (D, H), ``b1`` (H,), ``W2`` (H, C), ``b2``
-    (C,), each with ``lead`` extra leading axes (1 for a batch of parameter
-    sets). Messages name the argument, what it got and what was expected.
-
-    Example:
-        >>> p = {"W1": np.zeros((2, 3)), "b1": np.zeros(3), "W2": np.zeros((4, 2)),
-        ...      "b2": np.zeros(2)}
-        >>> check_two_layer_inputs(p, np.zeros((1, 2)), [0], 0.0)
-        Traceback (most recent call last):
-        ...
-        ValueError: W2 must have shape (H, C) with H = 3 and C >= 1; got shape (4, 2)
-    """
-    if not isinstance(params, Mapping) or set(params) != set(TWO_LAYER_KEYS):
-        got = sorted(params) if isinstance(params, Mapping) else type(params).__name__
-        raise ValueError(f"params must be a dict with keys {list(TWO_LAYER_KEYS)}; got {got}")
-    W1 = _float_array("W1", params["W1"], 2 + lead)
-    b1 = _float_array("b1", params["b1"], 1 + lead)
-    W2 = _float_array("W2", params["W2"], 2 + lead)
-    b2 = _float_array("b2", params["b2"], 1 + lead)
-    X = _float_array("X", X, 2)
-    n, d = X.shape
-    if n == 0 or d == 0:
-        raise ValueError(f"X must have N >= 1 rows and D >= 1 columns; got shape {X.shape}")
-    k = W1.shape[:lead]
-    if W1.shape[lead] != d or W1.shape[lead + 1] < 1:
-        raise ValueError(f"W1 must have shape (D, H) with D = {d} and H >= 1; got shape {W1.shape}")
-    h = W1.shape[lead + 1]
-    if W2.shape[lead] != h or W2.shape[lead + 1] < 1:
-        raise ValueError(f"W2 must have shape (H, C) with H = {h} and C >= 1; got shape {W2.shape}")
-    c = W2.shape[lead + 1]
-    for name, a, want in (("b1", b1, (*k, h)), ("b2", b2, (*k, c)), ("W2", W2, (*k, h, c))):
-        if a.shape != want:
-            raise ValueError(f"{name} must have shape {want}; got shape {a.shape}")
-    labels = _labels(y, n, c)
-    arrays = {"W1": W1, "b1": b1, "W2": W2, "b2": b2}
-    for name, a in (*arrays.items(), ("X", X)):
-        if not np.all(np.isfinite(a)):
-            raise ValueError(
-                f"{name} must be finite; got a NaN or inf in {name} of shape {a.shape}"
-            )
-    if isinstance(reg, bool) or not isinstance(reg, (int, float, np.integer, np.floating)):
-        raise TypeError(f"reg must be a real number >= 0; got {reg!r}")
-    reg_value = float(reg)
-    if not (np.isfinite(reg_value) and reg_value >= 0):
-        raise ValueError(f"reg must be a finite number >= 0; got {reg!r}")
-    return arrays, X, labels, reg_value
-
-
-def _two_layer_padded(
-    params: Mapping[str, np.ndarray],
-    X: np.ndarray,
-    y: np.ndarray,
-    reg: float,
-    dt: np.dtype,
-    lead: int,
-) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], tuple[int, int, int, int]]:
-    k = params["W1"].shape[:lead]
-    h, c = params["W2"].shape[lead:]
-    data, (n_pad, dp, cp) = _softmax_data(X, y, reg, dt, c)
-    hp = bucket(h, MIN_HIDDEN)
-    padded = {
-        "W1": pad_to(params["W1"].astype(dt), (*k, dp, hp)),
-        "b1": pad_to(params["b1"].astype(dt), (*k, hp)),
-        "W2": pad_to(params["W2"].astype(dt), (*k, hp, cp)),
-        "b2": pad_to(params["b2"].astype(dt), (*k, cp)),
-    }
-    return padded, data, (n_pad, dp, hp, cp)
 
 
 def two_layer_loss_and_grad(

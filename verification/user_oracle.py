@@ -3,7 +3,7 @@ r"""The oracle of a user's own loss: ``jit(value_and_grad)`` and a batched forwa
 :func:`verification.check_gradient` takes a loss written in ``jax.numpy``
 that the project knows nothing of; this module compiles it (no padding:
 ``jax.jit`` compiles once per shape of the inputs) and runs every call inside
-:func:`verification.oracle.float64_scope`, so JAX's process-wide precision is
+:func:`verification.jax_scope.float64_scope`, so JAX's process-wide precision is
 left as the user set it. Results come back as NumPy arrays in the dtype the
 loss computed in, so that a loss that computes in float32 is seen.
 """
@@ -18,7 +18,7 @@ import jax
 import jax.numpy as jnp  # noqa: F401  (the examples' namespace)
 import numpy as np
 
-from .oracle import MAX_BATCH, MAX_BATCH_ENTRIES, float64_scope
+from .jax_scope import MAX_BATCH, MAX_BATCH_ENTRIES, float64_scope
 
 __all__ = ["UserLoss", "user_loss"]
 

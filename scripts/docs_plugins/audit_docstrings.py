@@ -127,7 +127,7 @@ EXEMPT: dict[str, tuple[str, ...]] = {
         "verification.strategies.softmax.Problem",
         "verification.strategies.two_layer.TwoLayerProblem",
     ),
-    "validation": ("verification.oracle.check_two_layer_inputs",),
+    "validation": ("verification.oracle_inputs.check_two_layer_inputs",),
     "plain": (
         "softmax_ref.demo_table.format_markdown_table",
         "softmax_ref.demo_table.format_table",
