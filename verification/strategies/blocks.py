@@ -227,5 +227,6 @@ def find_example(strategy: st.SearchStrategy[T], condition: Callable[[T], Any] |
         >>> find_example(dims(), lambda s: s[1] != s[2])   # (N, D, C)
         (1, 1, 2)
     """
-    quick = settings(database=None, derandomize=True, phases=[Phase.generate])
+    # Its own budget: the value must not depend on the profile a caller loaded.
+    quick = settings(database=None, derandomize=True, phases=[Phase.generate], max_examples=1000)
     return find(strategy, condition or (lambda _: True), settings=quick)
