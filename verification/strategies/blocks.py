@@ -227,6 +227,7 @@ def find_example(strategy: st.SearchStrategy[T], condition: Callable[[T], Any] |
         >>> find_example(dims(), lambda s: s[1] != s[2])   # (N, D, C)
         (1, 1, 2)
     """
-    # Its own budget: the value must not depend on the profile a caller loaded.
+    # Its own budget, not the active profile's (10 under dev): a value drawn once in
+    # four must be found whatever modules are loaded (their constants change the draws).
     quick = settings(database=None, derandomize=True, phases=[Phase.generate], max_examples=1000)
     return find(strategy, condition or (lambda _: True), settings=quick)
