@@ -15,7 +15,7 @@ import pytest
 
 import softmax_ref as sr
 from softmax_ref import _kernels
-from softmax_ref.hessian import CACHE_ENV, hessian_operator, hvp_naive
+from softmax_ref.hessian import CACHE_ENV, hessian_operator, hvp_naive, linear_hessian
 from verification.tolerances import tolerances_for
 
 TOL64 = tolerances_for(np.float64)
@@ -254,3 +254,138 @@ def test_inputs_are_not_written_to():
     hessian_operator(*args[:5])(args[5], args[6])
     for a, c in zip(args, copies, strict=True):
         np.testing.assert_array_equal(a, c)
+
+
+# --- tests written against mutants that survived the other tests (docs/property-suite.md) ---
+
+_ROUTES = {
+    "hvp": sr.hvp,
+    "naive": hvp_naive,
+    "operator": lambda W, b, X, y, reg, V_W, V_b: hessian_operator(W, b, X, y, reg)(V_W, V_b),
+}
+
+
+def test_two_lanes_give_the_one_lane_product(monkeypatch):
+    # Enough work (N C (D + 16) >= MIN_WORK_FOR_THREADS) for two lanes over many blocks:
+    # every lane's sum must be added once, in order.
+    W, b, X, y, reg, V_W, V_b = _problem(8, n=5000, d=20, c=7)
+    one = sr.hvp(W, b, X, y, reg, V_W, V_b)
+    monkeypatch.setenv("SOFTMAX_REF_BLOCK_BYTES", str(64 * 20 * 8))
+    monkeypatch.setenv("SOFTMAX_REF_NUM_THREADS", "2")
+    op = hessian_operator(W, b, X, y, reg)
+    assert op._acc.n_lanes == 2
+    assert op._acc.n_blocks > 2
+    for route in (sr.hvp(W, b, X, y, reg, V_W, V_b), op(V_W, V_b)):
+        for a, m in zip(one, route, strict=True):
+            np.testing.assert_allclose(m, a, rtol=TOL64.paths_rtol, atol=TOL64.paths_atol)
+
+
+def test_each_sample_is_as_accurate_as_its_own_scale():
+    # Sample 0 has scores ~1e8, sample 1 ~1; feature 1 is sample 1's alone, so HV_W's
+    # row 1 is bounded by sample 1's scale: its score changes must be shifted by its own
+    # top score, not by one shared over the block.
+    W, b, _, y, reg, V_W, V_b = _problem(17, n=2, d=2, c=3)
+    X = np.array([[1e8, 0.0], [0.0, 1.0]])
+    V_W[0] = 1.0  # sample 0's score changes ~1e8
+    (rW, rb), (sW, sb) = _reference(W, b, X, reg, V_W, V_b)
+    for HW, Hb in (sr.hvp(W, b, X, y, reg, V_W, V_b), hvp_naive(W, b, X, y, reg, V_W, V_b)):
+        _close(HW, rW, sW, TOL64)
+        _close(Hb, rb, sb, TOL64)
+
+
+def test_accuracy_test_catches_a_shift_shared_over_the_samples():
+    # The bound above can fail: the same product with one shift for every sample does.
+    W, b, _, _y, reg, V_W, V_b = _problem(17, n=2, d=2, c=3)
+    X = np.array([[1e8, 0.0], [0.0, 1.0]])
+    V_W[0] = 1.0
+    (rW, _), (sW, _) = _reference(W, b, X, reg, V_W, V_b)
+    P = sr.softmax(X @ W + b)
+    S = X @ V_W + V_b
+    S -= S.max()
+    R = P * (S - (P * S).sum(axis=1, keepdims=True))
+    with pytest.raises(AssertionError):
+        _close(X.T @ R / 2 + reg * V_W, rW, sW, TOL64)
+
+
+def test_one_class_has_a_zero_hessian():
+    # C = 1: p = 1 and diag(p) - p p^T = 0, so only the penalty is left.
+    W, b, X, y, reg, V_W, V_b = _problem(18, c=1)
+    for route in _ROUTES.values():
+        HW, Hb = route(W, b, X, y, reg, V_W, V_b)
+        np.testing.assert_allclose(HW, reg * V_W, rtol=TOL64.paths_rtol, atol=TOL64.paths_atol)
+        np.testing.assert_allclose(Hb, 0.0, atol=TOL64.paths_atol)
+
+
+def test_every_route_keeps_float32():
+    W, b, X, y, reg, V_W, V_b = (
+        a.astype(np.float32) if isinstance(a, np.ndarray) and a.dtype == np.float64 else a
+        for a in _problem(19)
+    )
+    op = hessian_operator(W, b, X, y, reg)
+    assert op.dtype == np.float32
+    for out in (hvp_naive(W, b, X, y, reg, V_W, V_b), op(V_W, V_b)):
+        assert [a.dtype for a in out] == [np.float32, np.float32]
+
+
+def test_operator_cache_budget_is_inclusive(monkeypatch):
+    W, b, X, y, reg, _, _ = _problem(20, n=50)
+    need = X.shape[0] * W.shape[1] * X.itemsize  # bytes of P, (C, N) float64
+    monkeypatch.setenv(CACHE_ENV, str(need))
+    assert hessian_operator(W, b, X, y, reg)._cache is not None
+    monkeypatch.setenv(CACHE_ENV, str(need - 1))
+    assert hessian_operator(W, b, X, y, reg)._cache is None
+
+
+def test_cached_operator_computes_the_probabilities_once(monkeypatch):
+    from softmax_ref import hessian
+
+    W, b, X, y, reg, V_W, V_b = _problem(21, n=300)
+    monkeypatch.setenv("SOFTMAX_REF_BLOCK_BYTES", str(64 * 4 * 8))  # five blocks of 64 rows
+    calls = []
+    real = hessian._probabilities
+    monkeypatch.setattr(hessian, "_probabilities", lambda *a: calls.append(1) or real(*a))
+    op = hessian_operator(W, b, X, y, reg)
+    assert len(calls) == op._acc.n_blocks == 5
+    out = op(V_W, V_b)
+    assert len(calls) == 5
+    expected = sr.hvp(W, b, X, y, reg, V_W, V_b)  # calls the (counting) probabilities per block
+    for a, e in zip(out, expected, strict=True):
+        np.testing.assert_array_equal(a, e)
+
+
+def test_default_penalty_and_the_params_dict_forms():
+    W, b, X, y, reg, V_W, V_b = _problem(22)
+    bare = sr.hvp(W, b, X, y, 0.0, V_W, V_b)
+    flat = np.concatenate([V_W.ravel(), V_b])
+    op = hessian_operator(W, b, X, y)
+    np.testing.assert_array_equal(op.hessp(None, flat), np.concatenate([bare[0].ravel(), bare[1]]))
+    H = linear_hessian({"W": W, "b": b}, X, y)({"W": V_W, "b": V_b})
+    assert sorted(H) == ["W", "b"]
+    np.testing.assert_array_equal(H["W"], bare[0])
+    np.testing.assert_array_equal(H["b"], bare[1])
+    with_reg = sr.hvp(W, b, X, y, reg, V_W, V_b)
+    H = linear_hessian({"W": W, "b": b}, X, y, reg)({"W": V_W, "b": V_b})
+    np.testing.assert_array_equal(H["W"], with_reg[0])
+    np.testing.assert_array_equal(H["b"], with_reg[1])
+
+
+def _overflowing(case):
+    """A problem with finite inputs whose product is not finite."""
+    if case == "scores":  # X W overflows: every probability NaN
+        W = np.array([[1e300, -1e300], [1e300, -1e300]])
+        X = np.full((3, 2), 1e10)
+        return W, np.zeros(2), X, np.array([0, 1, 0]), 0.3, np.ones((2, 2)), np.ones(2)
+    # x R overflows to +inf where reg V_W overflows to -inf, and reg V_W alone overflows
+    # elsewhere: the sum is inf + (-inf).
+    X = np.full((1, 2), 1e154)
+    V_W = np.array([[3e150, -3e150], [-1e150, 1e150]])
+    return np.zeros((2, 2)), np.zeros(2), X, np.array([0]), 1e300, V_W, np.zeros(2)
+
+
+@pytest.mark.parametrize("case", ["scores", "product"])
+@pytest.mark.parametrize("route", ["hvp", "naive", "operator"])
+def test_overflow_is_one_error_naming_the_finite_inputs_and_no_numpy_warning(case, route):
+    # filterwarnings = error: a RuntimeWarning of NumPy fails the test before the error.
+    W, b, X, y, reg, V_W, V_b = _overflowing(case)
+    with pytest.raises(ValueError, match="overflowed although X, W, b are finite"):
+        _ROUTES[route](W, b, X, y, reg, V_W, V_b)
