@@ -31,6 +31,7 @@ import numpy as np
 from softmax_ref._kernels import (
     MIN_WORK_FOR_THREADS,
     _pool,
+    aligned,
     class_major_scores,
     default_block_rows,
     default_threads,
@@ -239,7 +240,7 @@ def hvp(
     acc = _Accumulator(n, d, W.shape[1], W.dtype)
 
     def block(j: int, rows: slice) -> tuple[np.ndarray, np.ndarray]:
-        Xb = X[rows]
+        Xb = aligned(X[rows])
         P, top = _probabilities(Xb, W, b)
         return Xb, _residual(P, top, Xb, V_W, V_b)
 
@@ -351,7 +352,8 @@ class HessianOperator:
             B = self._acc.block_rows
             with np.errstate(over="ignore", invalid="ignore"):
                 self._cache = [
-                    _probabilities(X[j * B : (j + 1) * B], W, b) for j in range(self._acc.n_blocks)
+                    _probabilities(aligned(X[j * B : (j + 1) * B]), W, b)
+                    for j in range(self._acc.n_blocks)
                 ]
 
     def __call__(self, V_W: Any, V_b: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -369,7 +371,7 @@ class HessianOperator:
         X, W, b = self.X, self.W, self.b
 
         def block(j: int, rows: slice) -> tuple[np.ndarray, np.ndarray]:
-            Xb = X[rows]
+            Xb = aligned(X[rows])
             P, top = self._cache[j] if self._cache is not None else _probabilities(Xb, W, b)
             return Xb, _residual(P, top, Xb, V_W, V_b)
 

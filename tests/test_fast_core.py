@@ -694,6 +694,55 @@ def test_sub_gemms_are_the_default_only_where_a_block_holds_hundreds_of_rows(mon
             _kernels.sub_gemm_rows(32, 10)
 
 
+# --- misaligned X -------------------------------------------------------------------
+
+
+def misaligned(a: np.ndarray) -> np.ndarray:
+    """A copy of ``a`` whose data starts one byte past an aligned address (as a pickle-5
+    buffer received by a dask worker can)."""
+    raw = np.zeros(a.nbytes + 1, dtype=np.uint8)
+    out = np.frombuffer(raw.data, dtype=a.dtype, offset=1, count=a.size).reshape(a.shape)
+    out[...] = a
+    assert not out.flags.aligned
+    return out
+
+
+@pytest.mark.parametrize(("n", "threads"), [(50, 1), (9 * B + 5, 2)])
+def test_misaligned_x_is_computed_on_an_aligned_copy(blocks_of, monkeypatch, n, threads):
+    # NumPy and BLAS are several times slower on misaligned data (softmax_ref._kernels.aligned):
+    # every block reaches the arithmetic aligned, and the numbers are those of aligned X.
+    blocks_of(B, threads)
+    W, b, X, y, reg = problem(76, n)
+    expected = sr.loss_and_grad(W, b, X, y, reg)
+    seen = []
+    real = _kernels.class_major_scores
+
+    def spy(W, b, Xb, S, rows):
+        seen.append(Xb.flags.aligned)
+        real(W, b, Xb, S, rows)
+
+    monkeypatch.setattr(_kernels, "class_major_scores", spy)
+    out = sr.loss_and_grad(W, b, misaligned(X), y, reg)
+    assert seen
+    assert all(seen)
+    assert_identical(out, expected)
+
+
+def test_misaligned_check_catches_a_kernel_that_skips_the_copy(blocks_of, monkeypatch):
+    # Meta: without the copy, the spy above sees misaligned blocks.
+    blocks_of(B, 1)
+    monkeypatch.setattr(_kernels, "aligned", lambda Xb: Xb)
+    seen = []
+    real = _kernels.class_major_scores
+    monkeypatch.setattr(
+        _kernels, "class_major_scores", lambda *a: seen.append(a[2].flags.aligned) or real(*a)
+    )
+    W, b, X, y, reg = problem(77, 50)
+    sr.loss_and_grad(W, b, misaligned(X), y, reg)
+    assert seen
+    assert not any(seen)
+
+
 # --- the one-block route of small problems -----------------------------------------
 
 
