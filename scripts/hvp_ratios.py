@@ -15,26 +15,17 @@ import argparse
 import os
 import statistics
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from bench_sidebyside import timed  # noqa: E402  (one timing rule for both tables)
 
 NAMES = ("loss_and_grad", "hvp", "hvp-operator", "jax-jvp-grad", "sklearn-hessp")
-
-
-def timed(fn) -> float:
-    """Seconds per call: one untimed warm-up call, then enough calls to fill ~20 ms."""
-    start = time.perf_counter()
-    fn()
-    reps = max(1, min(1000, int(0.02 / max(time.perf_counter() - start, 1e-7))))
-    start = time.perf_counter()
-    for _ in range(reps):
-        fn()
-    return (time.perf_counter() - start) / reps
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -63,6 +63,28 @@ def float64_scope() -> Iterator[None]:
         yield
 
 
+def padded_chunks(
+    params: Mapping[str, np.ndarray], chunk: int
+) -> Iterator[tuple[int, int, dict[str, np.ndarray]]]:
+    """``(start, stop, piece)`` over K parameter sets (leading axis K) in chunks of ``chunk``.
+
+    ``piece`` holds rows ``start:stop`` of every array, the last chunk padded
+    with copies of the first set to ``chunk`` rows, so that every compiled call
+    has one shape whatever K is.
+    """
+    k = next(iter(params.values())).shape[0]
+    for start in range(0, k, chunk):
+        stop = min(start + chunk, k)
+        piece = {}
+        for name, a in params.items():
+            part = a[start:stop]
+            if stop - start < chunk:
+                filler = np.broadcast_to(a[:1], (chunk - (stop - start), *a.shape[1:]))
+                part = np.concatenate([part, filler])
+            piece[name] = part
+        yield start, stop, piece
+
+
 class JaxLoss:
     r"""A scalar loss ``loss_fn(params, data)``, jit-compiled twice: value-and-gradient, batched.
 
@@ -139,17 +161,8 @@ class JaxLoss:
             >>> sq.batch({"w": np.array([[1.0], [2.0], [3.0]])}, {"t": np.zeros(1)}, chunk=2)
             array([1., 4., 9.])
         """
-        k = next(iter(params.values())).shape[0]
-        out = np.empty(k)
-        for start in range(0, k, chunk):
-            stop = min(start + chunk, k)
-            piece = {}
-            for name, a in params.items():
-                part = a[start:stop]
-                if stop - start < chunk:
-                    filler = np.broadcast_to(a[:1], (chunk - (stop - start), *a.shape[1:]))
-                    part = np.concatenate([part, filler])
-                piece[name] = part
+        out = np.empty(next(iter(params.values())).shape[0])
+        for start, stop, piece in padded_chunks(params, chunk):
             with float64_scope():
                 out[start:stop] = np.asarray(self._batch(piece, dict(data)))[: stop - start]
         return out

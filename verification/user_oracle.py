@@ -14,16 +14,15 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import jax
 import jax.numpy as jnp  # noqa: F401  (the examples' namespace)
 import numpy as np
 
-from .jax_scope import MAX_BATCH, MAX_BATCH_ENTRIES, float64_scope
+from .jax_scope import MAX_BATCH, MAX_BATCH_ENTRIES, JaxLoss, float64_scope, padded_chunks
 
 __all__ = ["UserLoss", "user_loss"]
 
 
-class UserLoss:
+class UserLoss(JaxLoss):
     r"""A user's scalar loss ``loss_fn(params, data)``, compiled in float64 for the checks.
 
     Like :class:`JaxLoss` but for a function the project does not know: no
@@ -45,12 +44,7 @@ class UserLoss:
         array([1., 9.])
     """
 
-    def __init__(self, loss_fn: Callable[[Mapping[str, Any], Mapping[str, Any]], Any]) -> None:
-        self.loss_fn = loss_fn
-        self._value_and_grad = jax.jit(jax.value_and_grad(loss_fn))
-        self._batch = jax.jit(jax.vmap(loss_fn, in_axes=(0, None)))
-
-    def value_and_grad(
+    def value_and_grad(  # type: ignore[override]
         self, params: Mapping[str, np.ndarray], data: Mapping[str, np.ndarray]
     ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """The loss (a 0-d array) and its gradient for every array of ``params``, as NumPy.
@@ -67,14 +61,15 @@ class UserLoss:
             value, grads = self._value_and_grad(dict(params), dict(data))
             return np.asarray(value), {k: np.asarray(v) for k, v in grads.items()}
 
-    def batch(self, params: Mapping[str, np.ndarray], data: Mapping[str, np.ndarray]) -> np.ndarray:
+    def batch(  # type: ignore[override]
+        self, params: Mapping[str, np.ndarray], data: Mapping[str, np.ndarray]
+    ) -> np.ndarray:
         """The loss at K parameter sets (each array with a leading axis K), ``(K,)``.
 
         Evaluated in chunks of a power-of-two size that depends on the
         problem's size only, the last padded with copies of the first set, so
         that K causes no compile.
         """
-        k = next(iter(params.values())).shape[0]
         per_point = sum(int(np.prod(a.shape[1:], dtype=np.int64)) for a in params.values())
         per_point += sum(int(np.asarray(a).size) for a in data.values())
         # Independent of K: every batch of one problem reuses one compiled function.
@@ -82,15 +77,7 @@ class UserLoss:
         chunk = 1 << (chunk.bit_length() - 1)
         pieces = []
         with float64_scope():
-            for start in range(0, k, chunk):
-                stop = min(start + chunk, k)
-                piece = {}
-                for name, a in params.items():
-                    part = a[start:stop]
-                    if stop - start < chunk:
-                        filler = np.broadcast_to(a[:1], (chunk - (stop - start), *a.shape[1:]))
-                        part = np.concatenate([part, filler])
-                    piece[name] = part
+            for start, stop, piece in padded_chunks(params, chunk):
                 values = np.asarray(self._batch(piece, dict(data)))
                 if values.shape != (chunk,):
                     raise ValueError(
