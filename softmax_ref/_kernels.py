@@ -11,7 +11,10 @@ reducing a short last axis, and the backward GEMM is ``(P - Y)^T X_b`` (C, D),
 the orientation OpenBLAS is fastest at for these skinny shapes. Extra memory
 is one score buffer and one (C, D) accumulator per lane, whatever N is. Where
 X is narrow, a block's GEMMs are cut into sub-GEMMs small enough for BLAS to
-run on the lane's own thread (``sub_gemm_rows``), each one batched call.
+run on the lane's own thread (``sub_gemm_rows``), each one batched call; the
+backward's products of one block, about C arrays of (C, D) at the default
+sizes, are summed before the next block, so the memory still does not grow
+with N.
 
 Determinism: blocks are numbered 0, 1, 2, ... in row order and dealt
 round-robin to a fixed number of *lanes*; a lane adds its blocks in order, and
